@@ -1,0 +1,12 @@
+//! Everything that talks to Azure: credentials, a small typed ARM client on azure_core's
+//! pipeline, and the Entra token endpoint. Errors are mapped here, once.
+pub mod arm;
+pub mod authz;
+pub mod cloud;
+pub mod credential;
+mod error;
+pub mod msi;
+
+pub use arm::Arm;
+pub use cloud::Cloud;
+pub use error::AzureError;

@@ -1,0 +1,295 @@
+//! The clap command tree. Values are parsed into typed forms at the edge where cheap; deeper
+//! validation (names, GUIDs, targets) happens in `wi` before any I/O.
+
+use std::{path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  # Bind a service account to a user-assigned identity (creates the federated credential)
+  kubectl azwi bind workload-identity-sa -n default --identity myIdentity -g myResourceGroup
+
+  # Find the broken link of a pod that gets no Azure token
+  kubectl azwi doctor pod/quick-start
+
+  # Prove the pod can log in to Azure, from inside the pod
+  kubectl azwi exec-login pod/quick-start";
+
+/// Azure (Entra) Workload Identity for Kubernetes: bind, inspect, diagnose, prove.
+#[derive(Debug, Parser)]
+#[command(name = "kubectl-azwi", bin_name = "kubectl azwi", version, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// kubectl does not pass its global flags to plugins, so the plugin takes its own.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (inspect takes a comma-separated list)
+    #[arg(long, global = true, value_name = "NAME", value_delimiter = ',')]
+    pub context: Vec<String>,
+    /// Namespace (default: the context's namespace, then "default")
+    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+    /// More logs on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(flatten)]
+    pub azure: AzureArgs,
+}
+
+/// Where and as whom to reach Azure. Endpoints are overridable like a sovereign cloud's.
+#[derive(Debug, Args, Clone)]
+pub struct AzureArgs {
+    /// Azure subscription id (default: $AZURE_SUBSCRIPTION_ID, then the az CLI's default)
+    #[arg(long, global = true, env = "AZURE_SUBSCRIPTION_ID", value_name = "ID")]
+    pub subscription: Option<String>,
+    /// Azure cloud
+    #[arg(long, global = true, value_enum, env = "AZWI_CLOUD", default_value_t = CloudName::Public)]
+    pub cloud: CloudName,
+    /// Azure Resource Manager endpoint (overrides the cloud's)
+    #[arg(long, global = true, env = "AZWI_ARM_ENDPOINT", value_name = "URL")]
+    pub arm_endpoint: Option<String>,
+    /// Entra authority host (overrides the cloud's)
+    #[arg(long, global = true, env = "AZURE_AUTHORITY_HOST", value_name = "URL")]
+    pub authority_host: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudName {
+    Public,
+    China,
+    UsGov,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+    Terraform,
+    Bicep,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Bind a ServiceAccount to an Azure identity: federated credential, annotations, labels, role
+    Bind(BindArgs),
+    /// Undo a bind: remove the federated credential, the annotations and labels bind owns
+    Unbind(UnbindArgs),
+    /// Show every binding: ServiceAccount -> identity -> federated credential -> pods
+    Inspect(InspectArgs),
+    /// Check each link a pod needs to get an Azure token, and say how to fix the broken one
+    Doctor(DoctorArgs),
+    /// Prove a running pod can get an Azure token, from inside the pod
+    ExecLogin(ExecLoginArgs),
+    /// Print the plugin's version, commit and build target
+    Version,
+}
+
+#[derive(Debug, Args)]
+pub struct BindArgs {
+    /// The ServiceAccount to bind (created if missing)
+    #[arg(value_name = "SERVICEACCOUNT")]
+    pub service_account: String,
+    /// The user-assigned identity: its name (with -g), client id, or resource id
+    #[arg(long, value_name = "NAME|CLIENT-ID|RESOURCE-ID")]
+    pub identity: String,
+    /// Resource group of the identity
+    #[arg(short = 'g', long, value_name = "RG")]
+    pub resource_group: Option<String>,
+    /// Create the identity when it does not exist (needs --location)
+    #[arg(long, requires = "location")]
+    pub create_identity: bool,
+    /// Location of a created identity, e.g. eastus
+    #[arg(long)]
+    pub location: Option<String>,
+    /// Grant the identity this role (name or id) at --scope; repeatable
+    #[arg(long, requires = "scope")]
+    pub role: Vec<String>,
+    /// Scope of the role assignment (resource id)
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Label the pod template of these workloads (deploy/NAME, sts/NAME, ...) and point them at the ServiceAccount
+    #[arg(long, value_name = "KIND/NAME")]
+    pub workload: Vec<String>,
+    /// OIDC issuer of the cluster (default: found from AKS or the cluster itself)
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// AKS cluster to read the issuer from: NAME (with --cluster-resource-group) or resource id
+    #[arg(long, value_name = "NAME|RESOURCE-ID")]
+    pub cluster: Option<String>,
+    /// Resource group of --cluster (default: -g)
+    #[arg(long, value_name = "RG")]
+    pub cluster_resource_group: Option<String>,
+    /// Projected token lifetime, 1h..24h (annotation on the ServiceAccount)
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub token_expiration: Option<Duration>,
+    /// Name of the federated credential (default: derived from namespace, name and issuer)
+    #[arg(long, value_name = "NAME")]
+    pub credential_name: Option<String>,
+    /// Print the plan and the exact objects and ARM bodies, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnbindArgs {
+    /// The bound ServiceAccount
+    #[arg(value_name = "SERVICEACCOUNT")]
+    pub service_account: String,
+    /// The identity (default: the client id the ServiceAccount is annotated with)
+    #[arg(long, value_name = "NAME|CLIENT-ID|RESOURCE-ID")]
+    pub identity: Option<String>,
+    /// Resource group of the identity
+    #[arg(short = 'g', long, value_name = "RG")]
+    pub resource_group: Option<String>,
+    /// Also remove the label from these workloads' pod templates
+    #[arg(long, value_name = "KIND/NAME")]
+    pub workload: Vec<String>,
+    /// OIDC issuer whose credential to remove (default: found like bind)
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// Delete the identity itself
+    #[arg(long)]
+    pub delete_identity: bool,
+    /// Print the plan, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Only this ServiceAccount (sa/NAME)
+    #[arg(value_name = "sa/NAME")]
+    pub target: Option<String>,
+    /// All namespaces
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Cluster-only view: do not call Azure
+    #[arg(long)]
+    pub no_azure: bool,
+    /// Every context of the kubeconfig
+    #[arg(long)]
+    pub all_contexts: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// What to check: pod/NAME, deploy/NAME (any pod-template owner), sa/NAME, or nothing for the cluster
+    #[arg(value_name = "KIND/NAME")]
+    pub target: Option<String>,
+    /// Container whose token to read (default: the first injected one)
+    #[arg(short = 'c', long)]
+    pub container: Option<String>,
+    /// Also exchange the pod's token at Entra and explain any AADSTS code
+    #[arg(long)]
+    pub exchange: bool,
+    /// Re-run pending checks until they pass or this time runs out, e.g. 60s
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub wait: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecLoginArgs {
+    /// The pod: pod/NAME (or a workload, whose first running pod is used)
+    #[arg(value_name = "pod/NAME")]
+    pub target: String,
+    /// Container to run in (default: the first injected one)
+    #[arg(short = 'c', long)]
+    pub container: Option<String>,
+    /// Scope of the access token to request
+    #[arg(long, default_value = "https://management.azure.com/.default")]
+    pub scope: String,
+    /// Print the access token itself (it is a credential: keep it off shared terminals)
+    #[arg(long)]
+    pub show_token: bool,
+    /// Print, as YAML, an init container that logs in with az for this workload instead
+    #[arg(long, value_name = "KIND/NAME")]
+    pub emit_init_container: Option<String>,
+}
+
+/// Parses `90s`, `15m`, `1h`, `1h30m` or plain seconds.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let expected =
+        || format!("invalid duration '{value}': expected e.g. 3600, 90s, 15m, 1h or 1h30m");
+    if let Ok(secs) = value.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in value.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: u64 = number.parse().map_err(|_| expected())?;
+        number.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(expected()),
+        };
+    }
+    if !number.is_empty() || value.is_empty() {
+        return Err(expected());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("3600").unwrap().as_secs(), 3600);
+        assert_eq!(parse_duration("90s").unwrap().as_secs(), 90);
+        assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
+        assert_eq!(parse_duration("24h").unwrap().as_secs(), 86400);
+        for bad in ["", "h", "1d", "1h30", "-1h", "1.5h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn global_flags_anywhere() {
+        let cli = Cli::try_parse_from([
+            "kubectl-azwi",
+            "doctor",
+            "pod/x",
+            "-n",
+            "ns",
+            "--context",
+            "a",
+            "-o",
+            "json",
+            "-vv",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.namespace.as_deref(), Some("ns"));
+        assert_eq!(cli.global.context, vec!["a".to_string()]);
+        assert_eq!(cli.global.output, Some(OutputFormat::Json));
+        assert_eq!(cli.global.verbose, 2);
+        let cli = Cli::try_parse_from(["kubectl-azwi", "inspect", "--context", "a,b"]).unwrap();
+        assert_eq!(cli.global.context.len(), 2);
+    }
+}

@@ -1,0 +1,7 @@
+//! Everything that talks to Kubernetes. Errors are mapped here, once.
+mod client;
+mod error;
+pub mod objects;
+
+pub use client::{Kube, connect};
+pub use error::KubeError;

@@ -1,0 +1,236 @@
+//! The Kubernetes reads and writes the commands need, each mapped to `KubeError` once.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::{
+    admissionregistration::v1::MutatingWebhookConfiguration,
+    authentication::v1::{TokenRequest, TokenRequestSpec},
+    authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec},
+    core::v1::{ConfigMap, Namespace, ServiceAccount},
+};
+use kube::{
+    Api,
+    api::{
+        ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
+    },
+};
+use serde_json::Value;
+
+use super::{Kube, KubeError};
+use crate::wi::{keys, target::Kind};
+
+fn api_err(
+    verb: &'static str,
+    resource: &'static str,
+    ns: Option<&str>,
+    name: Option<&str>,
+) -> impl FnOnce(kube::Error) -> KubeError {
+    let (ns, name) = (ns.map(str::to_string), name.map(str::to_string));
+    move |e| KubeError::api(verb, resource, ns.as_deref(), name.as_deref(), e)
+}
+
+pub fn workload_resource(kind: Kind) -> (ApiResource, &'static str) {
+    let (g, v, k, plural) = match kind {
+        Kind::Deployment => ("apps", "v1", "Deployment", "deployments"),
+        Kind::StatefulSet => ("apps", "v1", "StatefulSet", "statefulsets"),
+        Kind::DaemonSet => ("apps", "v1", "DaemonSet", "daemonsets"),
+        Kind::ReplicaSet => ("apps", "v1", "ReplicaSet", "replicasets"),
+        Kind::Job => ("batch", "v1", "Job", "jobs"),
+        Kind::CronJob => ("batch", "v1", "CronJob", "cronjobs"),
+        Kind::Pod => ("", "v1", "Pod", "pods"),
+        Kind::ServiceAccount => ("", "v1", "ServiceAccount", "serviceaccounts"),
+    };
+    (
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(g, v, k), plural),
+        plural,
+    )
+}
+
+impl Kube {
+    pub async fn service_account(
+        &self,
+        ns: &str,
+        name: &str,
+    ) -> Result<Option<ServiceAccount>, KubeError> {
+        Api::<ServiceAccount>::namespaced(self.client.clone(), ns)
+            .get_opt(name)
+            .await
+            .map_err(api_err("get", "serviceaccounts", Some(ns), Some(name)))
+    }
+
+    pub async fn create_service_account(
+        &self,
+        ns: &str,
+        body: &Value,
+    ) -> Result<ServiceAccount, KubeError> {
+        let sa: ServiceAccount =
+            serde_json::from_value(body.clone()).expect("service account body");
+        let pp = PostParams {
+            field_manager: Some(keys::FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        Api::<ServiceAccount>::namespaced(self.client.clone(), ns)
+            .create(&pp, &sa)
+            .await
+            .map_err(api_err(
+                "create",
+                "serviceaccounts",
+                Some(ns),
+                sa.metadata.name.as_deref(),
+            ))
+    }
+
+    /// JSON merge patch: touches only the keys in `patch` (the plugin's own).
+    pub async fn patch_service_account(
+        &self,
+        ns: &str,
+        name: &str,
+        patch: &Value,
+    ) -> Result<ServiceAccount, KubeError> {
+        Api::<ServiceAccount>::namespaced(self.client.clone(), ns)
+            .patch(
+                name,
+                &PatchParams::apply(keys::FIELD_MANAGER),
+                &Patch::Merge(patch),
+            )
+            .await
+            .map_err(api_err("patch", "serviceaccounts", Some(ns), Some(name)))
+    }
+
+    pub async fn workload(
+        &self,
+        ns: &str,
+        kind: Kind,
+        name: &str,
+    ) -> Result<Option<DynamicObject>, KubeError> {
+        let (ar, plural) = workload_resource(kind);
+        Api::<DynamicObject>::namespaced_with(self.client.clone(), ns, &ar)
+            .get_opt(name)
+            .await
+            .map_err(api_err("get", plural, Some(ns), Some(name)))
+    }
+
+    pub async fn patch_workload(
+        &self,
+        ns: &str,
+        kind: Kind,
+        name: &str,
+        patch: &Value,
+    ) -> Result<(), KubeError> {
+        let (ar, plural) = workload_resource(kind);
+        Api::<DynamicObject>::namespaced_with(self.client.clone(), ns, &ar)
+            .patch(
+                name,
+                &PatchParams::apply(keys::FIELD_MANAGER),
+                &Patch::Merge(patch),
+            )
+            .await
+            .map(|_| ())
+            .map_err(api_err("patch", plural, Some(ns), Some(name)))
+    }
+
+    pub async fn webhook_configurations(
+        &self,
+    ) -> Result<Vec<MutatingWebhookConfiguration>, KubeError> {
+        Api::<MutatingWebhookConfiguration>::all(self.client.clone())
+            .list(&ListParams::default())
+            .await
+            .map(|l| l.items)
+            .map_err(api_err("list", "mutatingwebhookconfigurations", None, None))
+    }
+
+    pub async fn namespace_labels(
+        &self,
+        ns: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, KubeError> {
+        Api::<Namespace>::all(self.client.clone())
+            .get_opt(ns)
+            .await
+            .map(|n| n.map(|n| n.metadata.labels.unwrap_or_default()))
+            .map_err(api_err("get", "namespaces", None, Some(ns)))
+    }
+
+    pub async fn config_map(&self, ns: &str, name: &str) -> Result<Option<ConfigMap>, KubeError> {
+        Api::<ConfigMap>::namespaced(self.client.clone(), ns)
+            .get_opt(name)
+            .await
+            .map_err(api_err("get", "configmaps", Some(ns), Some(name)))
+    }
+
+    /// The issuer that tokens of this cluster carry, from a TokenRequest with Entra's audience.
+    pub async fn token_issuer(&self, ns: &str, sa: &str) -> Result<Option<String>, KubeError> {
+        let req = TokenRequest {
+            spec: TokenRequestSpec {
+                audiences: vec![keys::AUDIENCE.into()],
+                expiration_seconds: Some(600),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let resp = Api::<ServiceAccount>::namespaced(self.client.clone(), ns)
+            .create_token_request(sa, &PostParams::default(), &req)
+            .await
+            .map_err(api_err(
+                "create",
+                "serviceaccounts/token",
+                Some(ns),
+                Some(sa),
+            ))?;
+        // Only the issuer is kept; the token itself is dropped here.
+        Ok(resp
+            .status
+            .and_then(|s| crate::wi::claims::Jwt::decode(&s.token).ok())
+            .and_then(|j| j.claims.iss))
+    }
+
+    /// The API server's own OIDC discovery document.
+    pub async fn discovery(&self) -> Result<Value, KubeError> {
+        let req = http::Request::get("/.well-known/openid-configuration")
+            .body(Vec::new())
+            .expect("request");
+        let text = self.client.request_text(req).await.map_err(api_err(
+            "get",
+            "/.well-known/openid-configuration",
+            None,
+            None,
+        ))?;
+        serde_json::from_str(&text).map_err(|e| {
+            KubeError::api(
+                "get",
+                "/.well-known/openid-configuration",
+                None,
+                None,
+                kube::Error::SerdeError(e),
+            )
+        })
+    }
+
+    /// `kubectl auth can-i VERB RESOURCE -n NS`, asked before any write so a missing
+    /// permission stops the command with nothing written.
+    pub async fn can_i(
+        &self,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        ns: &str,
+    ) -> Result<bool, KubeError> {
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(verb.into()),
+                    group: Some(group.into()),
+                    resource: Some(resource.into()),
+                    namespace: Some(ns.into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let out = Api::<SelfSubjectAccessReview>::all(self.client.clone())
+            .create(&PostParams::default(), &review)
+            .await
+            .map_err(api_err("create", "selfsubjectaccessreviews", None, None))?;
+        Ok(out.status.map(|s| s.allowed).unwrap_or(false))
+    }
+}

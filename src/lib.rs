@@ -1,0 +1,85 @@
+//! kubectl-azwi as a library: `run` dispatches a parsed command line and renders its report.
+
+pub mod azure;
+pub mod cli;
+pub mod cmd;
+pub mod ctx;
+pub mod error;
+pub mod k8s;
+pub mod logging;
+pub mod output;
+pub mod wi;
+
+use std::{io::Write, process::ExitCode};
+
+use cli::{Cli, Command, OutputFormat};
+pub use error::Error;
+
+/// How a command ended when it did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// `doctor` found a failing check: exit 3, so scripts can tell it from a crash.
+    ChecksFailed,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Outcome::Ok => ExitCode::SUCCESS,
+            Outcome::ChecksFailed => ExitCode::from(3),
+        }
+    }
+}
+
+/// Runs one command. The async runtime (and with it TLS) only starts for commands that need
+/// the network, so `--help`, `version` and completions stay instant.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
+    match cli.command {
+        Command::Version => cmd::version::run(cli.global.output, out),
+        Command::Bind(args) => {
+            let report = runtime()?.block_on(async {
+                let ctx = ctx::Ctx::new(&cli.global).await?;
+                cmd::bind::run(&ctx, &args).await
+            })?;
+            match cli.global.output {
+                None | Some(OutputFormat::Table | OutputFormat::Wide) => {
+                    output::plan::bind(&report, out)?
+                }
+                Some(f) => output::structured(&report, f, out)?,
+            }
+            Ok(Outcome::Ok)
+        }
+        Command::Unbind(args) => {
+            let report = runtime()?.block_on(async {
+                let ctx = ctx::Ctx::new(&cli.global).await?;
+                cmd::unbind::run(&ctx, &args).await
+            })?;
+            match cli.global.output {
+                None | Some(OutputFormat::Table | OutputFormat::Wide) => {
+                    output::plan::unbind(&report, out)?
+                }
+                Some(f) => output::structured(&report, f, out)?,
+            }
+            Ok(Outcome::Ok)
+        }
+        Command::Inspect(_) => Err(Error::NotYet { what: "inspect" }),
+        Command::Doctor(args) => {
+            if let Some(t) = &args.target {
+                wi::target::Target::parse(t)?;
+            }
+            Err(Error::NotYet { what: "doctor" })
+        }
+        Command::ExecLogin(_) => Err(Error::NotYet { what: "exec-login" }),
+    }
+}
+
+/// A current-thread runtime: the plugin's concurrency is I/O, and one thread starts fastest.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    // kube and azure_core share rustls; name its provider once so two can never race.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)
+}

@@ -1,0 +1,18 @@
+//! `-v` levels to stderr logging. `RUST_LOG` wins when set.
+
+use tracing_subscriber::{EnvFilter, fmt};
+
+pub fn init(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "kubectl_azwi=info",
+        2 => "kubectl_azwi=debug",
+        _ => "kubectl_azwi=trace,kube=debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,38 @@
+//! Rendering. Commands return data; only this module writes it.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::{cli::OutputFormat, error::InputError};
+
+pub mod plan;
+
+/// JSON or YAML of any report. Other formats are the command's own.
+pub fn structured<T: Serialize>(
+    value: &T,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> Result<(), crate::Error> {
+    match format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Yaml => {
+            let text = serde_yaml::to_string(value).map_err(std::io::Error::other)?;
+            out.write_all(text.as_bytes())?;
+        }
+        other => return Err(unsupported(other, "table, json or yaml")),
+    }
+    Ok(())
+}
+
+pub fn unsupported(format: OutputFormat, accepted: &str) -> crate::Error {
+    InputError::new(
+        "output format",
+        &format!("{format:?}").to_lowercase(),
+        format!("{accepted} for this command"),
+    )
+    .into()
+}

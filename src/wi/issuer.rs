@@ -1,0 +1,99 @@
+//! OIDC issuer URLs: validation and the differences Entra is strict about.
+
+use crate::error::InputError;
+
+/// Validates a user-supplied issuer: Entra only fetches discovery over https.
+pub fn parse(value: &str) -> Result<String, InputError> {
+    let expected = "an https URL such as https://eastus.oic.prod-aks.azure.com/<tenant>/<uuid>/";
+    let Some(rest) = value.strip_prefix("https://") else {
+        let e = InputError::new("issuer", value, expected);
+        return Err(if value.starts_with("http://") {
+            e.with_hint("Entra fetches the issuer's discovery document over https only; serve it over https")
+        } else {
+            e
+        });
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || value.contains(['?', '#', ' ']) || value.len() > 600 {
+        return Err(InputError::new("issuer", value, expected));
+    }
+    Ok(value.to_string())
+}
+
+/// How two issuer strings differ, in the words a person needs.
+pub fn difference(expected: &str, actual: &str) -> Option<String> {
+    if expected == actual {
+        return None;
+    }
+    let trimmed = |s: &str| s.trim_end_matches('/').to_string();
+    Some(if trimmed(expected) == trimmed(actual) {
+        if expected.ends_with('/') {
+            format!("'{actual}' lacks the trailing '/' of '{expected}'")
+        } else {
+            format!("'{actual}' has a trailing '/' that '{expected}' lacks")
+        }
+    } else if expected.eq_ignore_ascii_case(actual) {
+        format!(
+            "'{actual}' differs from '{expected}' only in letter case (matching is case-sensitive)"
+        )
+    } else {
+        char_diff(expected, actual)
+    })
+}
+
+/// Marks where two strings part: the common prefix, then each side's rest.
+pub fn char_diff(expected: &str, actual: &str) -> String {
+    let common = expected
+        .char_indices()
+        .zip(actual.chars())
+        .take_while(|((_, a), b)| a == b)
+        .last()
+        .map(|((i, c), _)| i + c.len_utf8())
+        .unwrap_or(0);
+    format!(
+        "differs after '{}': expected '{}', found '{}'",
+        &expected[..common],
+        &expected[common..],
+        &actual[common..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_https_only() {
+        assert!(parse("https://eastus.oic.prod-aks.azure.com/t/u/").is_ok());
+        let e = parse("http://127.0.0.1/").unwrap_err();
+        assert!(e.hint.unwrap().contains("https"));
+        for bad in [
+            "",
+            "https://",
+            "ftp://x",
+            "https://x/?a=b",
+            "eastus.oic.prod-aks.azure.com",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_the_trailing_slash() {
+        let d = difference("https://i/t/u/", "https://i/t/u").unwrap();
+        assert!(d.contains("lacks the trailing '/'"), "{d}");
+        let d = difference("https://i/t/u", "https://i/t/u/").unwrap();
+        assert!(d.contains("has a trailing '/'"), "{d}");
+        assert!(
+            difference("https://I/t", "https://i/t")
+                .unwrap()
+                .contains("letter case")
+        );
+        assert_eq!(difference("https://i/", "https://i/"), None);
+        let d = difference("https://a.example/t/1/", "https://a.example/t/2/").unwrap();
+        assert_eq!(
+            d,
+            "differs after 'https://a.example/t/': expected '1/', found '2/'"
+        );
+    }
+}

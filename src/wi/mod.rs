@@ -1,0 +1,13 @@
+//! The workload-identity rules, pure: no Kubernetes client, no Azure client, no clock, no files.
+pub mod aadsts;
+pub mod claims;
+pub mod credential;
+pub mod identity;
+pub mod issuer;
+pub mod jwks;
+pub mod keys;
+pub mod mutation;
+pub mod names;
+pub mod plan;
+pub mod target;
+pub mod webhook;

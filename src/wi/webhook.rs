@@ -1,0 +1,195 @@
+//! Which workload-identity webhook installs exist, and which of them would mutate a pod in a
+//! given namespace: one is right, none means no injection, two means a double install.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::{
+    api::admissionregistration::v1::MutatingWebhookConfiguration,
+    apimachinery::pkg::apis::meta::v1::LabelSelector,
+};
+use serde::Serialize;
+
+use super::keys;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Install {
+    pub configuration: String,
+    /// Service namespace (in-cluster install) or URL (out of cluster).
+    pub endpoint: String,
+    /// `kube-system` service: the AKS add-on; `azure-workload-identity-system`: Helm.
+    pub flavour: Flavour,
+    pub failure_policy: String,
+    pub has_ca_bundle: bool,
+    #[serde(skip)]
+    pub namespace_selector: Option<LabelSelector>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Flavour {
+    AksAddOn,
+    Helm,
+    Url,
+    Other,
+}
+
+/// Every webhook entry that is the workload-identity one.
+pub fn installs(configs: &[MutatingWebhookConfiguration]) -> Vec<Install> {
+    let mut out = Vec::new();
+    for c in configs {
+        for w in c
+            .webhooks
+            .iter()
+            .flatten()
+            .filter(|w| w.name == keys::WEBHOOK_NAME)
+        {
+            let cc = &w.client_config;
+            let (endpoint, flavour) = match (&cc.service, &cc.url) {
+                (Some(s), _) => (
+                    format!("service {}/{}", s.namespace, s.name),
+                    match s.namespace.as_str() {
+                        "kube-system" => Flavour::AksAddOn,
+                        "azure-workload-identity-system" => Flavour::Helm,
+                        _ => Flavour::Other,
+                    },
+                ),
+                (None, Some(u)) => (u.clone(), Flavour::Url),
+                (None, None) => (String::new(), Flavour::Other),
+            };
+            out.push(Install {
+                configuration: c.metadata.name.clone().unwrap_or_default(),
+                endpoint,
+                flavour,
+                failure_policy: w.failure_policy.clone().unwrap_or_else(|| "Fail".into()),
+                has_ca_bundle: cc.ca_bundle.as_ref().is_some_and(|b| !b.0.is_empty())
+                    || cc.url.is_some() && cc.ca_bundle.is_some(),
+                namespace_selector: w.namespace_selector.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// The installs whose namespaceSelector selects a namespace with these labels.
+pub fn serving<'a>(
+    installs: &'a [Install],
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> Vec<&'a Install> {
+    let mut labels = labels.clone();
+    // The API server sets this label on every namespace; selectors may use it.
+    labels
+        .entry("kubernetes.io/metadata.name".into())
+        .or_insert_with(|| namespace.into());
+    installs
+        .iter()
+        .filter(|i| {
+            i.namespace_selector
+                .as_ref()
+                .is_none_or(|s| selects(s, &labels))
+        })
+        .collect()
+}
+
+/// Kubernetes label-selector semantics: all matchLabels and all expressions must hold.
+pub fn selects(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let labels_ok = sel
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let exprs_ok = sel.match_expressions.iter().flatten().all(|e| {
+        let have = labels.get(&e.key);
+        let values = e.values.as_deref().unwrap_or_default();
+        match e.operator.as_str() {
+            "In" => have.is_some_and(|v| values.contains(v)),
+            "NotIn" => have.is_none_or(|v| !values.contains(v)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            _ => false,
+        }
+    });
+    labels_ok && exprs_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn config(
+        name: &str,
+        service_ns: Option<&str>,
+        ns_selector: serde_json::Value,
+    ) -> MutatingWebhookConfiguration {
+        let client = match service_ns {
+            Some(ns) => {
+                json!({"service": {"namespace": ns, "name": "azure-wi-webhook-webhook-service", "path": "/mutate-v1-pod"}, "caBundle": "Zm9v"})
+            }
+            None => json!({"url": "https://127.0.0.1:9443/mutate-v1-pod", "caBundle": "Zm9v"}),
+        };
+        serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "webhooks": [{"name": keys::WEBHOOK_NAME, "clientConfig": client, "admissionReviewVersions": ["v1"], "sideEffects": "None", "namespaceSelector": ns_selector}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn flavours_and_double_installs() {
+        let cfgs = [
+            config("a", Some("kube-system"), json!({})),
+            config("b", Some("azure-workload-identity-system"), json!({})),
+        ];
+        let all = installs(&cfgs);
+        assert_eq!(
+            all.iter().map(|i| i.flavour).collect::<Vec<_>>(),
+            vec![Flavour::AksAddOn, Flavour::Helm]
+        );
+        assert_eq!(
+            serving(&all, "default", &BTreeMap::new()).len(),
+            2,
+            "both would mutate: a double install"
+        );
+    }
+
+    #[test]
+    fn namespace_selectors_route() {
+        let cfgs = [
+            config(
+                "new",
+                None,
+                json!({"matchExpressions": [{"key": "azwi.test/webhook", "operator": "NotIn", "values": ["v1.5.1", "none"]}]}),
+            ),
+            config(
+                "old",
+                None,
+                json!({"matchLabels": {"azwi.test/webhook": "v1.5.1"}}),
+            ),
+            config(
+                "aks",
+                Some("kube-system"),
+                json!({"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system"]}]}),
+            ),
+        ];
+        let all = installs(&cfgs[..2]);
+        let l = |v: &str| BTreeMap::from([("azwi.test/webhook".to_string(), v.to_string())]);
+        assert_eq!(serving(&all, "x", &BTreeMap::new())[0].configuration, "new");
+        assert_eq!(serving(&all, "x", &l("v1.5.1"))[0].configuration, "old");
+        assert!(serving(&all, "x", &l("none")).is_empty());
+        let aks = installs(&cfgs[2..]);
+        assert!(
+            serving(&aks, "kube-system", &BTreeMap::new()).is_empty(),
+            "the add-on skips kube-system"
+        );
+        assert_eq!(serving(&aks, "default", &BTreeMap::new()).len(), 1);
+    }
+
+    #[test]
+    fn unrelated_webhooks_are_ignored() {
+        let mut c = config("x", None, json!({}));
+        c.webhooks.as_mut().unwrap()[0].name = "other.example.com".into();
+        assert!(installs(&[c]).is_empty());
+    }
+}

@@ -1,0 +1,249 @@
+//! Azure emulator for kubectl-azwi tests: ARM (resource groups, managed identities + federated
+//! credentials, role assignments/definitions, AKS clusters), the Entra token endpoint and an
+//! AKS-like OIDC issuer host, all over HTTPS on one port. See README.md.
+
+pub mod arm;
+pub mod control;
+pub mod entra;
+pub mod issuer;
+pub mod jwt;
+pub mod store;
+pub mod tls;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use store::{AppState, JwksSource, Shared, World};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("tls: {0}")]
+    Tls(String),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("http client: {0}")]
+    Http(String),
+}
+
+/// An issuer host to serve from the start (the bin's `--issuer-path`).
+#[derive(Clone, Debug)]
+pub struct IssuerConfig {
+    /// `/<tenant>/<uuid>/`
+    pub path: String,
+    /// JWKS to mirror (e.g. kube-apiserver `/openid/v1/jwks`).
+    pub jwks_upstream: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Default `127.0.0.1:0` (any free port).
+    pub listen: SocketAddr,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Extra CA (PEM) trusted for outbound https: issuer discovery and JWKS fetches.
+    pub trust_ca_pem: Option<String>,
+    pub issuer: Option<IssuerConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls_cert: None,
+            tls_key: None,
+            trust_ca_pem: None,
+            issuer: None,
+        }
+    }
+}
+
+/// A running emulator; it stops when dropped.
+pub struct Emulator {
+    url: String,
+    ca_pem: String,
+    addr: SocketAddr,
+    state: Shared,
+    task: tokio::task::JoinHandle<()>,
+    conns: Arc<Mutex<tokio::task::JoinSet<()>>>,
+}
+
+impl Emulator {
+    /// `https://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+    /// PEM of the CA that signed the serving certificate.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// Direct access to the state, for in-process assertions.
+    pub fn state(&self) -> &Shared {
+        &self.state
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.task.abort();
+        if let Ok(mut c) = self.conns.lock() {
+            c.abort_all();
+        }
+    }
+}
+
+/// Installs aws-lc-rs as the process crypto provider (ignored when one is already installed).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+pub async fn spawn(config: Config) -> Result<Emulator, Error> {
+    install_crypto_provider();
+    let cert = match (&config.tls_cert, &config.tls_key) {
+        (Some(c), Some(k)) => tls::load(c, k)?,
+        (None, None) => tls::generate()?,
+        _ => return Err(Error::Tls("--tls-cert and --tls-key go together".into())),
+    };
+    let server_cfg = tls::server_config(&cert)?;
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let url = format!("https://{addr}");
+
+    // Outbound trust: our own CA (issuer hosts served by this emulator) plus the configured one.
+    let mut pems = vec![cert.ca_pem.as_str()];
+    if let Some(extra) = &config.trust_ca_pem {
+        pems.push(extra.as_str());
+    }
+    let client_cfg = tls::client_config(&pems)?;
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(client_cfg)
+        .timeout(std::time::Duration::from_secs(10))
+        .no_proxy()
+        .build()
+        .map_err(|e| Error::Http(e.to_string()))?;
+
+    let state: Shared = Arc::new(AppState {
+        world: Mutex::new(World::default()),
+        signer: jwt::RsaSigner::generate(),
+        http,
+        base_url: url.clone(),
+    });
+    if let Some(i) = &config.issuer {
+        control::register_issuer(
+            &state,
+            &i.path,
+            JwksSource::Upstream(i.jwks_upstream.clone()),
+        );
+    }
+
+    let app = control::router(state.clone())
+        .merge(Router::new().fallback(dispatch).with_state(state.clone()));
+    let acceptor = TlsAcceptor::from(server_cfg);
+    let conns = Arc::new(Mutex::new(tokio::task::JoinSet::new()));
+    let conns2 = conns.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let acceptor = acceptor.clone();
+            let app = app.clone();
+            let fut = async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let svc = TowerToHyperService::new(app);
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .http1_only()
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .await;
+            };
+            if let Ok(mut set) = conns2.lock() {
+                // Reap finished connections so the set does not grow without bound.
+                while set.try_join_next().is_some() {}
+                set.spawn(fut);
+            }
+        }
+    });
+    Ok(Emulator {
+        url,
+        ca_pem: cert.ca_pem,
+        addr,
+        state,
+        task,
+        conns,
+    })
+}
+
+/// Everything outside `/_emulator/`: ARM, issuer hosts, then Entra paths.
+async fn dispatch(State(st): State<Shared>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, 8 << 20).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let path = parts.uri.path().to_string();
+    let lower = path.to_ascii_lowercase();
+    let started = std::time::Instant::now();
+    let resp = if lower.starts_with("/subscriptions") || lower.starts_with("/providers/") {
+        arm::handle(
+            &st,
+            &parts.method,
+            &path,
+            parts.uri.query(),
+            &parts.headers,
+            &body,
+        )
+        .await
+    } else if let Some((ip, rest)) = issuer::match_path(&st, &path) {
+        issuer::serve(&st, &ip, &rest).await
+    } else {
+        entra_route(&st, &parts.method, &path, parts.uri.query(), &body).await
+    };
+    eprintln!(
+        "azure-emulator: {} {} -> {} ({} ms)",
+        parts.method,
+        path,
+        resp.status().as_u16(),
+        started.elapsed().as_millis()
+    );
+    resp
+}
+
+async fn entra_route(
+    st: &Shared,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> Response {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method.as_str(), segs.as_slice()) {
+        ("GET", [t, "v2.0", ".well-known", "openid-configuration"])
+        | ("GET", [t, ".well-known", "openid-configuration"]) => entra::openid_configuration(st, t),
+        ("GET", ["common", "discovery", "instance"]) => {
+            let q: HashMap<String, String> =
+                url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                    .into_owned()
+                    .collect();
+            entra::instance_discovery(st, &q)
+        }
+        ("GET", [_, "discovery", "v2.0", "keys"]) | ("GET", [_, "discovery", "keys"]) => {
+            entra::keys(st)
+        }
+        ("POST", [t, "oauth2", "v2.0", "token"]) => entra::token(st, t, body).await,
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}

@@ -1,0 +1,218 @@
+//! In-memory state. Everything a test can observe is keyed by subscription (or by an issuer
+//! path / client id the test created), so parallel tests never see each other's data.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use crate::jwt::RsaSigner;
+
+pub type Shared = Arc<AppState>;
+
+pub struct AppState {
+    pub world: Mutex<World>,
+    /// Signs the access tokens this emulator issues (and publishes them at discovery/v2.0/keys).
+    pub signer: RsaSigner,
+    /// Outbound https client (issuer discovery, JWKS), trusting our CA and the configured one.
+    pub http: reqwest::Client,
+    /// `https://127.0.0.1:PORT`, used to build absolute links.
+    pub base_url: String,
+}
+
+impl AppState {
+    /// The lock is never held across an await point, so a poisoned lock only follows a panic in
+    /// a handler; the state is still usable for the other tests.
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[derive(Default)]
+pub struct World {
+    pub tenants: HashSet<String>,
+    /// Keyed by lower-case subscription id.
+    pub subs: HashMap<String, Subscription>,
+    /// App registrations (service principals with a secret), keyed by client id.
+    pub apps: HashMap<String, App>,
+    /// Directory objects that role assignments may name, keyed by object id.
+    pub principals: HashMap<String, Principal>,
+    /// OIDC issuer hosts, keyed by path (`/<tenant>/<uuid>/`).
+    pub issuers: BTreeMap<String, IssuerHost>,
+    /// Identities (lower-case resource id) with a federated-credential write in flight.
+    pub fic_writes_in_flight: HashSet<String>,
+}
+
+pub struct Subscription {
+    pub id: String,
+    pub tenant_id: String,
+    pub display_name: String,
+    pub rgs: BTreeMap<String, ResourceGroup>,
+    /// Keyed by `<rg lower>/<name lower>`.
+    pub identities: BTreeMap<String, Identity>,
+    /// Keyed by lower-case role assignment id.
+    pub role_assignments: BTreeMap<String, RoleAssignment>,
+    /// Keyed by `<rg lower>/<name lower>`.
+    pub clusters: BTreeMap<String, Cluster>,
+    pub faults: Vec<Fault>,
+    pub writes: BTreeMap<String, u64>,
+    pub settings: Settings,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// A new FIC is not usable for the token exchange for this long (AADSTS70021 meanwhile).
+    pub fic_propagation_seconds: f64,
+    /// A new identity's principal is not assignable for this long (PrincipalNotFound meanwhile).
+    pub principal_propagation_seconds: f64,
+    /// Artificial latency inside every FIC write, to provoke the concurrent-write 409.
+    pub fic_write_latency_ms: u64,
+    /// Page size of identity lists (nextLink when exceeded).
+    pub page_size: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            fic_propagation_seconds: 0.0,
+            principal_propagation_seconds: 0.0,
+            fic_write_latency_ms: 0,
+            page_size: 100,
+        }
+    }
+}
+
+impl Subscription {
+    pub fn new(id: String, tenant_id: String, display_name: String) -> Self {
+        Self {
+            id,
+            tenant_id,
+            display_name,
+            rgs: BTreeMap::new(),
+            identities: BTreeMap::new(),
+            role_assignments: BTreeMap::new(),
+            clusters: BTreeMap::new(),
+            faults: Vec::new(),
+            writes: BTreeMap::new(),
+            settings: Settings::default(),
+        }
+    }
+}
+
+pub struct ResourceGroup {
+    pub name: String,
+    pub location: String,
+    pub tags: Option<Map<String, Value>>,
+}
+
+pub struct Identity {
+    pub rg: String,
+    pub name: String,
+    pub location: String,
+    pub tags: Option<Map<String, Value>>,
+    pub isolation_scope: String,
+    pub tenant_id: String,
+    pub principal_id: String,
+    pub client_id: String,
+    /// In creation order, as the service lists them.
+    pub fics: Vec<Fic>,
+}
+
+#[derive(Clone)]
+pub struct Fic {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+    /// When issuer/subject/audience last changed (propagation is measured from here).
+    pub changed: Instant,
+}
+
+#[derive(Clone)]
+pub struct RoleAssignment {
+    pub id: String,
+    pub name: String,
+    pub scope: String,
+    pub role_definition_guid: String,
+    pub principal_id: String,
+    pub principal_type: String,
+    pub created_on: String,
+    pub created_by: String,
+}
+
+pub struct Cluster {
+    pub rg: String,
+    pub name: String,
+    pub location: String,
+    pub fqdn: String,
+    pub issuer_url: Option<String>,
+    pub workload_identity: bool,
+    pub kubernetes_version: String,
+}
+
+pub struct App {
+    pub client_id: String,
+    pub secret: String,
+    pub object_id: String,
+    pub tenant_id: String,
+}
+
+pub struct Principal {
+    pub tenant_id: String,
+    pub kind: String,
+    /// Role assignments naming this principal fail with PrincipalNotFound before this instant.
+    pub visible_at: Instant,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fault {
+    pub id: u64,
+    pub method: Option<String>,
+    pub path_contains: String,
+    pub remaining: u32,
+    pub fired: u32,
+    pub status: Option<u16>,
+    pub retry_after: Option<u64>,
+    pub delay_ms: Option<u64>,
+}
+
+pub struct IssuerHost {
+    pub jwks: JwksSource,
+    pub mode: IssuerMode,
+    /// Served instead of the real keys in `WrongKey` mode.
+    pub wrong_key: Arc<RsaSigner>,
+    pub cache: Option<(Instant, Value)>,
+}
+
+pub enum JwksSource {
+    Upstream(String),
+    Static(Value),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IssuerMode {
+    Normal,
+    WrongKey,
+    NotFound,
+}
+
+pub const JWKS_CACHE: Duration = Duration::from_secs(5);
+
+/// Fresh GUID in the lower-case hyphenated form Azure uses.
+pub fn guid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+pub fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.max(0.0))
+}

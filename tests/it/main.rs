@@ -1,0 +1,5 @@
+//! The one integration-test binary: every test runs against the real test ground
+//! (kube-apiserver + workload-identity webhook + kwok, and the Azure emulator).
+mod support;
+
+mod ground;
