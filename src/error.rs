@@ -71,11 +71,8 @@ impl Error {
 /// Prints `error:`, each `caused by:` and the `hint:`, the way `main` shows any failure.
 pub fn report(err: &Error, out: &mut dyn Write) {
     let _ = writeln!(out, "error: {err}");
+    // `transparent` variants already forward `source()` to the inner error's cause.
     let mut source = err.source();
-    // `transparent` variants share Display with their inner error: skip that first echo.
-    if matches!(err, Error::Input(_) | Error::Kube(_) | Error::Azure(_)) {
-        source = source.and_then(StdError::source);
-    }
     while let Some(cause) = source {
         let _ = writeln!(out, "  caused by: {cause}");
         source = cause.source();

@@ -13,8 +13,8 @@ use std::{
 use azure_core::{
     credentials::TokenCredential,
     http::{
-        ClientOptions, Context, ExponentialRetryOptions, Method, Pipeline, Request, RetryOptions,
-        Transport, Url,
+        ClientOptions, Context, ExponentialRetryOptions, Method, Pipeline, PipelineSendOptions,
+        Request, RetryOptions, Transport, Url,
         policies::{Policy, auth::BearerTokenAuthorizationPolicy},
     },
 };
@@ -130,7 +130,14 @@ impl Arm {
             self.calls.fetch_add(1, Ordering::Relaxed);
             let resp = self
                 .pipeline
-                .send(&Context::default(), &mut req, None)
+                .send(
+                    &Context::default(),
+                    &mut req,
+                    Some(PipelineSendOptions {
+                        skip_checks: true,
+                        ..Default::default()
+                    }),
+                )
                 .await
                 .map_err(|source| AzureError::Transport {
                     operation: op.to_string(),

@@ -744,7 +744,10 @@ fn next_steps(r: &BindReport) -> Vec<String> {
             r.namespace
         ));
     }
-    if changed(StepKind::ServiceAccount) {
+    if r.steps
+        .iter()
+        .any(|s| s.kind == StepKind::ServiceAccount && s.action == Action::Update)
+    {
         next.push(format!(
             "pods already running as {}/{} keep their old settings: the webhook only mutates new pods (recreate them, e.g. `kubectl rollout restart`)",
             r.namespace, r.service_account

@@ -2,4 +2,6 @@
 //! (kube-apiserver + workload-identity webhook + kwok, and the Azure emulator).
 mod support;
 
+mod bind;
+mod exchange;
 mod ground;

@@ -313,7 +313,7 @@ async fn federated(
     };
     let first_aud = auds.first().cloned().unwrap_or_default();
 
-    let (fics, principal, fic_delay) = {
+    let (fics, principal, fic_delay, clock_offset) = {
         let w = st.world();
         let (s, i) = w
             .subs
@@ -337,6 +337,7 @@ async fn federated(
                 mirid: Some(crate::arm::msi::identity_id(&s.id, &i.rg, &i.name)),
             },
             secs(s.settings.fic_propagation_seconds),
+            s.settings.clock_offset_seconds,
         )
     };
     let no_match_70021 = || {
@@ -382,7 +383,7 @@ async fn federated(
         }
     }
 
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() + clock_offset;
     let exp = claims.get("exp").and_then(Value::as_i64);
     let nbf = claims
         .get("nbf")

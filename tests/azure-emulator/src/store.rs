@@ -71,6 +71,9 @@ pub struct Settings {
     pub fic_write_latency_ms: u64,
     /// Page size of identity lists (nextLink when exceeded).
     pub page_size: usize,
+    /// How far Entra's clock runs ahead of this machine's, so a fresh token can be seen as
+    /// expired (AADSTS700024) without waiting out its lifetime.
+    pub clock_offset_seconds: i64,
 }
 
 impl Default for Settings {
@@ -80,6 +83,7 @@ impl Default for Settings {
             principal_propagation_seconds: 0.0,
             fic_write_latency_ms: 0,
             page_size: 100,
+            clock_offset_seconds: 0,
         }
     }
 }

@@ -18,6 +18,7 @@ use kube::{
     runtime::wait::{await_condition, conditions},
 };
 
+pub mod azure;
 pub mod fixtures;
 
 pub const ADMIN: &str = "azwi-ground";
