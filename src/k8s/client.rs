@@ -13,6 +13,8 @@ pub struct Kube {
     pub client: Client,
     pub namespace: String,
     pub context: Option<String>,
+    /// The API server URL, to recognise an AKS cluster by its FQDN.
+    pub server: String,
 }
 
 /// Builds the client the way kubectl would for `--kubeconfig`/`--context`/`-n`.
@@ -39,10 +41,12 @@ pub async fn connect(
     let namespace = namespace
         .map(str::to_string)
         .unwrap_or_else(|| config.default_namespace.clone());
+    let server = config.cluster_url.to_string();
     let client = Client::try_from(config).map_err(|e| KubeError::Client(Box::new(e)))?;
     Ok(Kube {
         client,
         namespace,
         context: context_name,
+        server,
     })
 }

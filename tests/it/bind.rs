@@ -599,3 +599,25 @@ async fn create_identity_and_role_assignment_are_idempotent() {
     );
     assert_eq!(sub.writes().await, writes);
 }
+
+#[tokio::test]
+async fn aks_issuer_is_found_from_the_context_and_a_disagreement_is_refused() {
+    let g = Ground::get();
+    let s = setup("aks").await;
+    let register = |issuer: String| {
+        json!({"resourceGroup": "rg", "name": "myAKSCluster", "fqdn": "127.0.0.1", "issuerUrl": issuer, "workloadIdentity": true})
+    };
+    // Without its trailing slash, the AKS value disagrees with the cluster's own: refused, both named.
+    s.sub.control("POST", "clusters", Some(register(g.issuer().trim_end_matches('/').to_string()))).await;
+    let writes = s.sub.writes().await;
+    let (code, _, err) = s.bind(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("disagree") && err.contains("trailing '/'"), "{err}");
+    assert_eq!(s.sub.writes().await, writes);
+
+    s.sub.control("POST", "clusters", Some(register(g.issuer().to_string()))).await;
+    let (code, out, err) = s.bind(&["-o", "json"]);
+    let report = json_out(code, &out, &err);
+    assert!(report["issuer"]["source"].as_str().unwrap().starts_with("AKS cluster myAKSCluster"), "{report}");
+    assert!(report["issuer"]["notes"][0].as_str().unwrap().starts_with("agrees with"), "{report}");
+}
