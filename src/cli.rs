@@ -16,6 +16,81 @@ Examples:
   # Prove the pod can log in to Azure, from inside the pod
   kubectl azwi exec-login pod/quick-start";
 
+const BIND_EXAMPLES: &str = "\
+Examples:
+  # The walkthrough in one command: federated credential on the identity for
+  # default/workload-identity-sa, and the ServiceAccount annotated with its client id
+  kubectl azwi bind workload-identity-sa -n default --identity myIdentity -g myResourceGroup
+
+  # Create the identity too, read the issuer from the AKS cluster, label the workload's pods
+  kubectl azwi bind workload-identity-sa --identity myIdentity -g myResourceGroup \\
+    --create-identity --location eastus --cluster myAKSCluster --workload deploy/quick-start
+
+  # Also let the identity read a Key Vault's secrets
+  kubectl azwi bind workload-identity-sa --identity myIdentity -g myResourceGroup \\
+    --role \"Key Vault Secrets User\" \\
+    --scope /subscriptions/SUB/resourceGroups/myResourceGroup/providers/Microsoft.KeyVault/vaults/myVault
+
+  # Print the plan and the exact objects and ARM bodies, write nothing
+  kubectl azwi bind workload-identity-sa --identity myIdentity -g myResourceGroup --dry-run -o yaml";
+
+const UNBIND_EXAMPLES: &str = "\
+Examples:
+  # Remove the federated credential and the annotations bind added
+  kubectl azwi unbind workload-identity-sa -n default
+
+  # Also unlabel the deployment and delete the identity itself; show the plan first
+  kubectl azwi unbind workload-identity-sa --identity myIdentity -g myResourceGroup \\
+    --workload deploy/quick-start --delete-identity --dry-run";
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  # Every binding in the current namespace, then in all namespaces
+  kubectl azwi inspect
+  kubectl azwi inspect -A
+
+  # One ServiceAccount, as YAML
+  kubectl azwi inspect sa/workload-identity-sa -n default -o yaml
+
+  # Cluster-only view of two clusters (no Azure calls)
+  kubectl azwi inspect -A --no-azure --context prod,staging";
+
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  # Why does this pod get no Azure token? Each link checked, the fix for the broken one
+  kubectl azwi doctor pod/quick-start -n default
+
+  # Check a deployment's pods and also try the token exchange at Entra
+  kubectl azwi doctor deploy/quick-start --exchange
+
+  # Check a ServiceAccount, or the cluster (issuer, webhook) with no target
+  kubectl azwi doctor sa/workload-identity-sa
+  kubectl azwi doctor
+
+  # Right after bind: re-check for up to a minute, as JSON for scripts (exit 3 = a check failed)
+  kubectl azwi doctor pod/quick-start --wait 60s -o json";
+
+const EXEC_LOGIN_EXAMPLES: &str = "\
+Examples:
+  # Exchange the pod's projected token for an Azure token, inside the pod
+  kubectl azwi exec-login pod/quick-start -n default
+
+  # Ask for a Key Vault token instead of an ARM one
+  kubectl azwi exec-login pod/quick-start --scope https://vault.azure.net/.default
+
+  # Print an init container that runs `az login --federated-token` for the deployment
+  kubectl azwi exec-login pod/quick-start --emit-init-container deploy/quick-start";
+
+const VERSION_EXAMPLES: &str = "\
+Examples:
+  kubectl azwi version
+  kubectl azwi version -o json";
+
+const COMPLETION_EXAMPLES: &str = "\
+Examples:
+  kubectl azwi completion bash > ~/.local/share/bash-completion/completions/kubectl-azwi
+  kubectl azwi completion zsh > \"${fpath[1]}/_kubectl-azwi\"";
+
 /// Azure (Entra) Workload Identity for Kubernetes: bind, inspect, diagnose, prove.
 #[derive(Debug, Parser)]
 #[command(name = "kubectl-azwi", bin_name = "kubectl azwi", version, after_help = EXAMPLES)]
@@ -85,17 +160,29 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Bind a ServiceAccount to an Azure identity: federated credential, annotations, labels, role
+    #[command(after_help = BIND_EXAMPLES)]
     Bind(BindArgs),
     /// Undo a bind: remove the federated credential, the annotations and labels bind owns
+    #[command(after_help = UNBIND_EXAMPLES)]
     Unbind(UnbindArgs),
     /// Show every binding: ServiceAccount -> identity -> federated credential -> pods
+    #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
     /// Check each link a pod needs to get an Azure token, and say how to fix the broken one
+    #[command(after_help = DOCTOR_EXAMPLES)]
     Doctor(DoctorArgs),
     /// Prove a running pod can get an Azure token, from inside the pod
+    #[command(after_help = EXEC_LOGIN_EXAMPLES)]
     ExecLogin(ExecLoginArgs),
     /// Print the plugin's version, commit and build target
+    #[command(after_help = VERSION_EXAMPLES)]
     Version,
+    /// Print a shell completion script (the files under completions/ are this output)
+    #[command(hide = true, after_help = COMPLETION_EXAMPLES)]
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -3,8 +3,11 @@
 pub mod azure;
 pub mod cli;
 pub mod cmd;
+pub mod completion;
 pub mod ctx;
+pub mod doctor;
 pub mod error;
+pub mod inspect;
 pub mod k8s;
 pub mod logging;
 pub mod output;
@@ -37,6 +40,10 @@ impl Outcome {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
     match cli.command {
         Command::Version => cmd::version::run(cli.global.output, out),
+        Command::Completion { shell } => {
+            out.write_all(&completion::script(shell))?;
+            Ok(Outcome::Ok)
+        }
         Command::Bind(args) => {
             let report = runtime()?.block_on(async {
                 let ctx = ctx::Ctx::new(&cli.global).await?;
@@ -63,14 +70,54 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
             }
             Ok(Outcome::Ok)
         }
-        Command::Inspect(_) => Err(Error::NotYet { what: "inspect" }),
+        Command::Inspect(args) => {
+            let report = runtime()?.block_on(cmd::inspect::run(&cli.global, &args))?;
+            output::table::inspect(&report, cli.global.output, out)?;
+            Ok(Outcome::Ok)
+        }
         Command::Doctor(args) => {
             if let Some(t) = &args.target {
                 wi::target::Target::parse(t)?;
             }
-            Err(Error::NotYet { what: "doctor" })
+            let report = runtime()?.block_on(async {
+                let ctx = ctx::Ctx::new(&cli.global).await?;
+                cmd::doctor::run(&ctx, &args).await
+            })?;
+            match cli.global.output {
+                None | Some(OutputFormat::Table | OutputFormat::Wide) => {
+                    output::checklist::render(&report, output::checklist::fancy(), out)?
+                }
+                Some(f) => output::structured(&report, f, out)?,
+            }
+            Ok(if report.failed() {
+                Outcome::ChecksFailed
+            } else {
+                Outcome::Ok
+            })
         }
-        Command::ExecLogin(_) => Err(Error::NotYet { what: "exec-login" }),
+        Command::ExecLogin(args) => {
+            let result = runtime()?.block_on(async {
+                let ctx = ctx::Ctx::new(&cli.global).await?;
+                cmd::exec_login::run(&ctx, &args).await
+            })?;
+            let report = match result {
+                cmd::exec_login::ExecLogin::InitContainer(yaml) => {
+                    out.write_all(yaml.as_bytes())?;
+                    return Ok(Outcome::Ok);
+                }
+                cmd::exec_login::ExecLogin::Login(r) => r,
+            };
+            match cli.global.output {
+                None | Some(OutputFormat::Table | OutputFormat::Wide) => {
+                    output::checklist::login(&report, out)?
+                }
+                Some(f) => output::structured(&report, f, out)?,
+            }
+            match report.error() {
+                Some(e) => Err(e),
+                None => Ok(Outcome::Ok),
+            }
+        }
     }
 }
 

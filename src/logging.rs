@@ -4,7 +4,8 @@ use tracing_subscriber::{EnvFilter, fmt};
 
 pub fn init(verbose: u8) {
     let level = match verbose {
-        0 => "warn",
+        // Dependencies log their own failures at ERROR; the plugin reports them itself.
+        0 => "kubectl_azwi=warn",
         1 => "kubectl_azwi=info",
         2 => "kubectl_azwi=debug",
         _ => "kubectl_azwi=trace,kube=debug",

@@ -4,6 +4,7 @@ pub mod arm;
 pub mod authz;
 pub mod cloud;
 pub mod credential;
+pub mod entra;
 mod error;
 pub mod msi;
 

@@ -311,17 +311,38 @@ async fn aks_issuer(
 /// The AKS cluster whose API server FQDN is the kube context's server, if any; a failure to
 /// list clusters (no permission, not AKS) just means this source is not used.
 async fn aks_issuer_by_server(az: &AzureCtx, server: &str) -> Option<(String, String)> {
-    let host = server.trim_start_matches("https://").split([':', '/']).next()?.to_ascii_lowercase();
-    let path = format!("/subscriptions/{}/providers/Microsoft.ContainerService/managedClusters", az.subscription);
-    let clusters: Vec<Value> = az.arm.list("list AKS clusters", &path, "2025-10-01").await.ok()?;
+    let host = server
+        .trim_start_matches("https://")
+        .split([':', '/'])
+        .next()?
+        .to_ascii_lowercase();
+    let path = format!(
+        "/subscriptions/{}/providers/Microsoft.ContainerService/managedClusters",
+        az.subscription
+    );
+    let clusters: Vec<Value> = az
+        .arm
+        .list("list AKS clusters", &path, "2025-10-01")
+        .await
+        .ok()?;
     let mc = clusters.iter().find(|c| {
         ["/properties/fqdn", "/properties/privateFQDN"]
             .iter()
-            .any(|p| c.pointer(p).and_then(Value::as_str).is_some_and(|f| f.eq_ignore_ascii_case(&host)))
+            .any(|p| {
+                c.pointer(p)
+                    .and_then(Value::as_str)
+                    .is_some_and(|f| f.eq_ignore_ascii_case(&host))
+            })
     })?;
-    let url = mc.pointer("/properties/oidcIssuerProfile/issuerURL").and_then(Value::as_str).filter(|s| !s.is_empty())?;
+    let url = mc
+        .pointer("/properties/oidcIssuerProfile/issuerURL")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())?;
     let name = mc["name"].as_str().unwrap_or_default();
-    Some((url.to_string(), format!("AKS cluster {name}, matched by the kube context's server {host}")))
+    Some((
+        url.to_string(),
+        format!("AKS cluster {name}, matched by the kube context's server {host}"),
+    ))
 }
 
 /// Finds the identity the user named; `None` only for a name that does not exist yet.

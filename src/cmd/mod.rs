@@ -1,4 +1,7 @@
 //! One module per command: each gathers, calls the pure rules in `wi`, and returns a report.
 pub mod bind;
+pub mod doctor;
+pub mod exec_login;
+pub mod inspect;
 pub mod unbind;
 pub mod version;

@@ -1,6 +1,7 @@
 //! Everything that talks to Kubernetes. Errors are mapped here, once.
 mod client;
 mod error;
+pub mod exec;
 pub mod objects;
 
 pub use client::{Kube, connect};

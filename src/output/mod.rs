@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use crate::{cli::OutputFormat, error::InputError};
 
+pub mod checklist;
 pub mod plan;
+pub mod table;
 
 /// JSON or YAML of any report. Other formats are the command's own.
 pub fn structured<T: Serialize>(

@@ -75,7 +75,14 @@ pub fn find(credentials: &[Credential], want: &Wanted) -> Match {
             || c.issuer
                 .trim_end_matches('/')
                 .eq_ignore_ascii_case(want.issuer.trim_end_matches('/'));
-        if near && best.as_ref().is_none_or(|(_, d)| diffs.len() < d.len()) {
+        // Fewest differences wins; on a tie, the one for this subject (a slash or audience
+        // typo on the right credential is likelier than a credential for another account).
+        let rank = |c: &Credential, d: &Vec<String>| (d.len(), c.subject != want.subject);
+        if near
+            && best
+                .as_ref()
+                .is_none_or(|(b, d)| rank(c, &diffs) < rank(b, d))
+        {
             best = Some((c, diffs));
         }
     }
@@ -171,7 +178,7 @@ mod tests {
         let Match::NearMiss { name, differences } = find(&creds, &want()) else {
             panic!()
         };
-        assert_eq!(name, "other-sa", "ties keep the first");
+        assert_eq!(name, "aud", "on a tie, the credential for this subject");
         assert_eq!(differences.len(), 1);
     }
 

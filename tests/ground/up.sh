@@ -282,7 +282,7 @@ metadata:
   namespace: azure-workload-identity-system
   labels: {azure-workload-identity.io/system: "true"}
 data:
-  AZURE_ENVIRONMENT: AzurePublicCloud
+  AZURE_ENVIRONMENT: AzureStackCloud
   AZURE_TENANT_ID: "$TENANT"
 ---
 apiVersion: v1
@@ -329,12 +329,20 @@ start kwok env -i PATH="$DIR/shim:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
 # namespace; ground-agent forwards pipe host 127.0.0.1:PORT <-> unix socket <-> netns :9443, and
 # the apiserver into the namespace the same way.
 start api-forward "$AGENT" forward "unix:$DIR/sock/api.sock" "tcp:127.0.0.1:$API_PORT"
+# The ground's Azure is the emulator: the webhook is configured as for a custom cloud (Azure
+# Stack's AZURE_ENVIRONMENT_FILEPATH, read by go-autorest), so pods get AZURE_AUTHORITY_HOST
+# pointing at the emulator's Entra endpoint, exactly as a sovereign cloud's pods get theirs.
+cat >"$DIR/azure-environment.json" <<EOF
+{"name": "AzureStackCloud", "activeDirectoryEndpoint": "https://127.0.0.1:$EMU_PORT/",
+ "resourceManagerEndpoint": "https://127.0.0.1:$EMU_PORT/", "tokenAudience": "https://management.azure.com/"}
+EOF
 webhook() { # piece binary port
   local sock=$DIR/sock/$1.sock
   start "$1-forward" "$AGENT" forward "tcp:127.0.0.1:$3" "unix:$sock"
   # shellcheck disable=SC2016
   start "$1" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$DIR/webhook" KUBECONFIG="$DIR/kubeconfig" \
-    AZURE_TENANT_ID="$TENANT" AZURE_ENVIRONMENT=AzurePublicCloud POD_NAMESPACE=azure-workload-identity-system \
+    AZURE_TENANT_ID="$TENANT" AZURE_ENVIRONMENT=AzureStackCloud AZURE_ENVIRONMENT_FILEPATH="$DIR/azure-environment.json" \
+    POD_NAMESPACE=azure-workload-identity-system \
     unshare --net -- /bin/sh -c '
       ip link set lo up || exit 1
       "$1" forward "tcp:127.0.0.1:$2" "unix:$3" 2>>"$4" &

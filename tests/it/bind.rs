@@ -336,7 +336,7 @@ async fn bad_input_is_one_line_non_zero_and_writes_nothing() {
         .filter(|(k, _)| k != "AZURE_CLIENT_SECRET")
         .collect();
     let ns = s.ns.as_str();
-    let cases: Vec<(Vec<String>, Vec<(String, String)>, i32, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             args(&[
                 "bind",
@@ -476,6 +476,9 @@ async fn bad_input_is_one_line_non_zero_and_writes_nothing() {
     }
 }
 
+/// argv, env, expected exit code, expected text on stderr.
+type Case<'a> = (Vec<String>, Vec<(String, String)>, i32, &'a str);
+
 fn args(a: &[&str]) -> Vec<String> {
     a.iter().map(|s| s.to_string()).collect()
 }
@@ -604,20 +607,41 @@ async fn create_identity_and_role_assignment_are_idempotent() {
 async fn aks_issuer_is_found_from_the_context_and_a_disagreement_is_refused() {
     let g = Ground::get();
     let s = setup("aks").await;
-    let register = |issuer: String| {
-        json!({"resourceGroup": "rg", "name": "myAKSCluster", "fqdn": "127.0.0.1", "issuerUrl": issuer, "workloadIdentity": true})
-    };
+    let register = |issuer: String| json!({"resourceGroup": "rg", "name": "myAKSCluster", "fqdn": "127.0.0.1", "issuerUrl": issuer, "workloadIdentity": true});
     // Without its trailing slash, the AKS value disagrees with the cluster's own: refused, both named.
-    s.sub.control("POST", "clusters", Some(register(g.issuer().trim_end_matches('/').to_string()))).await;
+    s.sub
+        .control(
+            "POST",
+            "clusters",
+            Some(register(g.issuer().trim_end_matches('/').to_string())),
+        )
+        .await;
     let writes = s.sub.writes().await;
     let (code, _, err) = s.bind(&[]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("disagree") && err.contains("trailing '/'"), "{err}");
+    assert!(
+        err.contains("disagree") && err.contains("trailing '/'"),
+        "{err}"
+    );
     assert_eq!(s.sub.writes().await, writes);
 
-    s.sub.control("POST", "clusters", Some(register(g.issuer().to_string()))).await;
+    s.sub
+        .control("POST", "clusters", Some(register(g.issuer().to_string())))
+        .await;
     let (code, out, err) = s.bind(&["-o", "json"]);
     let report = json_out(code, &out, &err);
-    assert!(report["issuer"]["source"].as_str().unwrap().starts_with("AKS cluster myAKSCluster"), "{report}");
-    assert!(report["issuer"]["notes"][0].as_str().unwrap().starts_with("agrees with"), "{report}");
+    assert!(
+        report["issuer"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("AKS cluster myAKSCluster"),
+        "{report}"
+    );
+    assert!(
+        report["issuer"]["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("agrees with"),
+        "{report}"
+    );
 }

@@ -74,9 +74,11 @@ fn assert_mutated(pod: &Pod, layout: Layout) {
             "{}",
             c.name
         );
+        // The ground's webhook is set up as for a custom cloud whose Entra is the emulator.
+        let authority = format!("{}/", Ground::get().var("AZURE_EMULATOR_URL"));
         assert_eq!(
             c.env_value(keys::ENV_AUTHORITY_HOST),
-            Some("https://login.microsoftonline.com/")
+            Some(authority.as_str())
         );
         assert_eq!(c.token_file(), Some(want_file.as_str()), "{}", c.name);
         assert!(c.mount_path.is_some(), "{} mounts the token volume", c.name);

@@ -3,5 +3,10 @@
 mod support;
 
 mod bind;
+mod dist;
+mod doctor;
 mod exchange;
+mod exec_login;
 mod ground;
+mod inspect;
+mod tour;

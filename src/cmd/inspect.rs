@@ -1,0 +1,364 @@
+//! `kubectl azwi inspect`: every binding, SA -> identity -> credential -> pods.
+//!
+//! Cost is fixed per cluster, whatever its size: one paged list of ServiceAccounts, one of
+//! pods, the discovery document and the webhook's ConfigMap; never a GET per object. Azure:
+//! one identity list for the subscription, then the credentials of each identity a
+//! ServiceAccount names, concurrently. Clusters of a fleet are inspected concurrently.
+
+use std::{fmt::Debug, path::Path};
+
+use futures::future::join_all;
+use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
+use kube::{
+    Api,
+    api::ListParams,
+    config::{Kubeconfig, KubeconfigError},
+};
+use serde::de::DeserializeOwned;
+
+use crate::{
+    Error,
+    azure::{Cloud, credential::AzureEnv},
+    cli::{GlobalArgs, InspectArgs},
+    ctx::{AzureCtx, Ctx},
+    error::InputError,
+    inspect::{
+        self, AzureFacts, AzureSummary, ClusterFacts, ClusterSummary, Filter, IdentityFacts,
+        InspectReport, PodFacts, Requests, SaFacts,
+    },
+    k8s::{self, Kube, KubeError},
+    wi::{
+        names,
+        target::{Kind, Target},
+    },
+};
+
+/// Page size of the two lists: kubectl's own chunk size.
+const PAGE: u32 = 500;
+
+/// What to read: one namespace or all, one ServiceAccount or every binding.
+#[derive(Debug, Clone)]
+struct Scope {
+    all_namespaces: bool,
+    only: Option<String>,
+}
+
+fn check(global: &GlobalArgs, args: &InspectArgs) -> Result<Scope, InputError> {
+    let only = match &args.target {
+        None => None,
+        Some(t) => {
+            let t = Target::parse(t)?;
+            if t.kind != Kind::ServiceAccount {
+                return Err(InputError::new(
+                    "target",
+                    &t.to_string(),
+                    "sa/NAME (inspect shows ServiceAccounts; for a pod use `kubectl azwi doctor pod/NAME`)",
+                ));
+            }
+            Some(t.name)
+        }
+    };
+    if only.is_some() && args.all_namespaces {
+        return Err(InputError::new(
+            "flags",
+            "sa/NAME -A",
+            "sa/NAME with one namespace (-n), or -A without a ServiceAccount",
+        ));
+    }
+    if args.all_contexts && !global.context.is_empty() {
+        return Err(InputError::new(
+            "flags",
+            "--all-contexts --context",
+            "either --all-contexts or --context a,b",
+        ));
+    }
+    if let Some(ns) = &global.namespace {
+        names::namespace(ns)?;
+    }
+    Ok(Scope {
+        all_namespaces: args.all_namespaces,
+        only,
+    })
+}
+
+/// The contexts to inspect: `--all-contexts`, the `--context` list, or the current one.
+fn contexts(global: &GlobalArgs, all: bool) -> Result<Vec<Option<String>>, KubeError> {
+    if !all {
+        return Ok(if global.context.is_empty() {
+            vec![None]
+        } else {
+            global.context.iter().cloned().map(Some).collect()
+        });
+    }
+    let boxed = |e: KubeconfigError| KubeError::Config(Box::new(e));
+    let kc = match &global.kubeconfig {
+        Some(p) => Kubeconfig::read_from(p).map_err(boxed)?,
+        None => Kubeconfig::read().map_err(boxed)?,
+    };
+    Ok(kc.contexts.into_iter().map(|c| Some(c.name)).collect())
+}
+
+/// Lists every page of `api`, keeping only what `keep` extracts from each object: a page is
+/// dropped before the next is fetched, so memory follows the facts, not the objects.
+async fn list_paged<K, T>(
+    api: Api<K>,
+    base: ListParams,
+    resource: &'static str,
+    ns: Option<&str>,
+    keep: impl Fn(&K) -> T,
+) -> Result<(Vec<T>, u32), KubeError>
+where
+    K: Clone + DeserializeOwned + Debug,
+{
+    let mut out = Vec::new();
+    let mut pages = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let mut lp = base.clone().limit(PAGE);
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        let page = api
+            .list(&lp)
+            .await
+            .map_err(|e| KubeError::api("list", resource, ns, None, e))?;
+        pages += 1;
+        out.extend(page.items.iter().map(&keep));
+        token = page.metadata.continue_.filter(|c| !c.is_empty());
+        if token.is_none() {
+            return Ok((out, pages));
+        }
+    }
+}
+
+async fn gather_cluster(kube: &Kube, scope: &Scope) -> Result<ClusterFacts, KubeError> {
+    let ns = (!scope.all_namespaces).then_some(kube.namespace.as_str());
+    let (sas, pods): (Api<ServiceAccount>, Api<Pod>) = match ns {
+        Some(ns) => (
+            Api::namespaced(kube.client.clone(), ns),
+            Api::namespaced(kube.client.clone(), ns),
+        ),
+        None => (Api::all(kube.client.clone()), Api::all(kube.client.clone())),
+    };
+    let (sa_params, pod_params) = match &scope.only {
+        Some(name) => (
+            ListParams::default().fields(&format!("metadata.name={name}")),
+            ListParams::default().fields(&format!("spec.serviceAccountName={name}")),
+        ),
+        None => (ListParams::default(), ListParams::default()),
+    };
+    let (sas, pods, discovery, webhook_cm) = tokio::join!(
+        list_paged(sas, sa_params, "serviceaccounts", ns, SaFacts::from_sa),
+        list_paged(pods, pod_params, "pods", ns, PodFacts::from_pod),
+        kube.discovery(),
+        kube.config_map("azure-workload-identity-system", "azure-wi-webhook-config"),
+    );
+    let (service_accounts, sa_pages) = sas?;
+    let (pods, pod_pages) = pods?;
+    // Issuer and tenant only enrich the rows: without them a row says "not checked".
+    let issuer = discovery
+        .ok()
+        .and_then(|d| d["issuer"].as_str().map(str::to_string));
+    let webhook_tenant = webhook_cm
+        .ok()
+        .flatten()
+        .and_then(|cm| cm.data?.get("AZURE_TENANT_ID").cloned());
+    Ok(ClusterFacts {
+        context: kube.context.clone(),
+        issuer,
+        webhook_tenant,
+        service_accounts,
+        pods,
+        requests: Requests {
+            service_account_pages: sa_pages,
+            pod_pages,
+            other: 2,
+        },
+    })
+}
+
+/// Logs in and lists identities; `Err` is the note explaining the cluster-only view.
+async fn azure_login(ctx: &Ctx) -> Result<(AzureCtx, Vec<crate::azure::msi::Identity>), String> {
+    let az = ctx.azure().await.map_err(|e| {
+        format!("no Azure login ({e}): cluster-only view; identities and credentials not checked")
+    })?;
+    let ids = az
+        .arm
+        .identities(&az.subscription, None)
+        .await
+        .map_err(|e| format!("{e}: cluster-only view; identities and credentials not checked"))?;
+    Ok((az, ids))
+}
+
+pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<InspectReport, Error> {
+    let scope = check(global, args)?;
+    let cloud = Cloud::from_args(&global.azure)?;
+    let names = contexts(global, args.all_contexts)?;
+    let fleet = names.len() > 1;
+    let kubes = join_all(names.iter().map(|c| {
+        k8s::connect(
+            global.kubeconfig.as_deref().map(Path::new),
+            c.as_deref(),
+            global.namespace.as_deref(),
+        )
+    }))
+    .await;
+    let mut notes = Vec::new();
+    let mut connected = Vec::new();
+    let mut failed = Vec::new();
+    for (name, k) in names.iter().zip(kubes) {
+        match k {
+            Ok(k) => connected.push(k),
+            // One unreachable cluster must not hide the fleet; alone, it is the error.
+            Err(e) if fleet => failed.push((name.clone(), e)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let Some(first) = connected.first().cloned() else {
+        let (_, e) = failed.into_iter().next().expect("at least one context");
+        return Err(e.into());
+    };
+    let ctx = Ctx {
+        kube: first,
+        cloud,
+        env: AzureEnv::from_process(),
+        subscription_flag: global.azure.subscription.clone(),
+    };
+    let azure = async {
+        if args.no_azure {
+            Err("--no-azure: cluster-only view; identities and credentials not checked".to_string())
+        } else {
+            azure_login(&ctx).await
+        }
+    };
+    let (clusters, azure) = tokio::join!(
+        join_all(connected.iter().map(|k| gather_cluster(k, &scope))),
+        azure
+    );
+
+    let mut facts = Vec::new();
+    let mut summaries = Vec::new();
+    for (k, c) in connected.iter().zip(clusters) {
+        match c {
+            Ok(f) => facts.push(f),
+            Err(e) if fleet => failed.push((k.context.clone(), e)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    for (ctx_name, e) in &failed {
+        notes.push(format!(
+            "context {}: {e}{}",
+            ctx_name.as_deref().unwrap_or("(current)"),
+            std::error::Error::source(e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default()
+        ));
+        summaries.push(ClusterSummary {
+            context: ctx_name.clone(),
+            issuer: None,
+            service_accounts: 0,
+            pods: 0,
+            requests: Requests::default(),
+            error: Some(e.to_string()),
+        });
+    }
+    if facts.is_empty() {
+        let (_, e) = failed.into_iter().next().expect("every cluster failed");
+        return Err(e.into());
+    }
+
+    let (azure_facts, azure_summary) = match azure {
+        Err(note) => {
+            notes.push(note);
+            (
+                None,
+                AzureSummary {
+                    checked: false,
+                    subscription: None,
+                    identities: 0,
+                    requests: 0,
+                },
+            )
+        }
+        Ok((az, identities)) => {
+            let wanted = inspect::client_ids(&facts);
+            let matched: Vec<_> = identities
+                .iter()
+                .filter(|i| {
+                    wanted
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(&i.properties.client_id))
+                })
+                .collect();
+            let creds = join_all(matched.iter().map(|i| az.arm.credentials(&i.id))).await;
+            let mut out = Vec::new();
+            for (i, c) in matched.into_iter().zip(creds) {
+                let credentials = match c {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        notes.push(format!("identity {}: {e}", i.name));
+                        None
+                    }
+                };
+                out.push(IdentityFacts {
+                    id: i.id.clone(),
+                    name: i.name.clone(),
+                    resource_group: i.resource_group().unwrap_or_default(),
+                    client_id: i.properties.client_id.clone(),
+                    tenant_id: i.properties.tenant_id.clone(),
+                    credentials,
+                });
+            }
+            let summary = AzureSummary {
+                checked: true,
+                subscription: Some(az.subscription.clone()),
+                identities: identities.len(),
+                requests: az.arm.calls(),
+            };
+            (
+                Some(AzureFacts {
+                    subscription: az.subscription,
+                    identities: out,
+                }),
+                summary,
+            )
+        }
+    };
+
+    let filter = match &scope.only {
+        Some(n) => Filter::Only(n),
+        None => Filter::Bindings,
+    };
+    let mut items = Vec::new();
+    for f in &facts {
+        if f.issuer.is_none() {
+            notes.push(format!(
+                "context {}: the API server's /.well-known/openid-configuration could not be read: credentials not compared",
+                f.context.as_deref().unwrap_or("(current)")
+            ));
+        }
+        items.extend(inspect::rows(f, azure_facts.as_ref(), filter));
+        summaries.push(ClusterSummary {
+            context: f.context.clone(),
+            issuer: f.issuer.clone(),
+            service_accounts: f.service_accounts.len(),
+            pods: f.pods.len(),
+            requests: f.requests.clone(),
+            error: None,
+        });
+    }
+    summaries.sort_by(|a, b| a.context.cmp(&b.context));
+    items.sort_by(|a, b| {
+        (&a.context, &a.namespace, &a.service_account).cmp(&(
+            &b.context,
+            &b.namespace,
+            &b.service_account,
+        ))
+    });
+    Ok(InspectReport {
+        clusters: summaries,
+        azure: azure_summary,
+        items,
+        notes,
+    })
+}

@@ -1,0 +1,321 @@
+//! What doctor knows (`Facts`, filled by gather) and what it concludes (`Verdict`, `Report`).
+//! Everything here is data: checks are pure functions from `Facts` to a `Verdict`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
+use serde::Serialize;
+
+use crate::wi::{claims::Jwt, credential::Credential, target::Target, webhook::Install};
+
+/// Why a fact is missing. A missing fact is itself something to report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "gap")]
+pub enum Gap {
+    NotFound,
+    Forbidden {
+        verb: String,
+        resource: String,
+    },
+    Unreachable {
+        reason: String,
+    },
+    /// Not asked for this target or these flags (why).
+    NotAsked {
+        why: String,
+    },
+}
+
+impl Gap {
+    pub fn not_asked(why: impl Into<String>) -> Gap {
+        Gap::NotAsked { why: why.into() }
+    }
+    pub fn unreachable(reason: impl Into<String>) -> Gap {
+        Gap::Unreachable {
+            reason: reason.into(),
+        }
+    }
+    /// The sentence a verdict shows for this gap.
+    pub fn describe(&self, what: &str) -> String {
+        match self {
+            Gap::NotFound => format!("{what}: not found"),
+            Gap::Forbidden { verb, resource } => {
+                format!("cannot read {what}: your user lacks '{verb}' on {resource}")
+            }
+            Gap::Unreachable { reason } => format!("cannot read {what}: {reason}"),
+            Gap::NotAsked { why } => why.clone(),
+        }
+    }
+}
+
+pub type Fact<T> = Result<T, Gap>;
+
+/// The issuer's discovery document, fetched anonymously as Entra fetches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovery {
+    pub url: String,
+    pub issuer: String,
+    pub jwks_uri: String,
+    /// Keys in the JWKS, or why it could not be fetched.
+    pub jwks: Result<usize, String>,
+}
+
+/// The pod template of a workload target (deploy/sts/...).
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub target: Target,
+    /// Labels on the workload object itself (where people put the use label by mistake).
+    pub labels: BTreeMap<String, String>,
+    /// The template, as a pod (metadata + spec), for the same checks a pod gets.
+    pub template: Pod,
+}
+
+/// What exec read in the container: its env and the token's header and claims (never the token).
+#[derive(Debug, Clone)]
+pub struct TokenFacts {
+    pub container: String,
+    /// `AZURE_FEDERATED_TOKEN_FILE` as the container's environment has it.
+    pub file: Option<String>,
+    /// The file's content decoded, or why not (unreadable, not a JWT).
+    pub jwt: Result<Jwt, String>,
+    /// kid of the verifying key, or why the signature does not verify.
+    pub signature: Fact<Result<String, String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AzureFacts {
+    pub subscription: String,
+    /// The user-assigned identity whose client id the SA names, if any in the subscription.
+    pub identity: Option<IdentityFacts>,
+    /// Identities listed (for the "resolves" detail).
+    pub identities_seen: usize,
+    /// The principal id of an identity whose principal id equals the annotation (a mix-up).
+    pub principal_mixup: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IdentityFacts {
+    pub name: String,
+    pub id: String,
+    pub client_id: String,
+    pub credentials: Fact<Vec<Credential>>,
+}
+
+/// The token endpoint's answer to the pod's own token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exchange {
+    Ok {
+        tenant: String,
+        expires: Option<i64>,
+    },
+    Refused {
+        code: Option<u32>,
+        description: String,
+    },
+}
+
+/// Everything doctor checks, gathered before any check runs.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    /// Unix seconds: expiry checks stay pure.
+    pub now: i64,
+    pub namespace: String,
+    pub target: Option<Target>,
+    /// The issuer the API server declares (its own discovery document).
+    pub cluster_issuer: Fact<String>,
+    /// `{issuer}.well-known/openid-configuration`, fetched anonymously over https.
+    pub discovery: Fact<Discovery>,
+    pub webhooks: Fact<Vec<Install>>,
+    pub namespace_labels: Fact<BTreeMap<String, String>>,
+    /// Messages of recent events saying the API server failed calling the webhook.
+    pub webhook_failures: Fact<Vec<String>>,
+    pub workload: Fact<Workload>,
+    /// The pod checked: the target pod, or the newest running pod of a workload or SA.
+    pub pod: Fact<Pod>,
+    /// The service account name the checks are about, and the object.
+    pub sa_name: Option<String>,
+    pub service_account: Fact<ServiceAccount>,
+    /// Every SA in the namespace (to name the bound one when a pod runs as another).
+    pub service_accounts: Fact<Vec<ServiceAccount>>,
+    /// The container `-c` picked (or the first injected one).
+    pub container: Option<String>,
+    pub token: Fact<TokenFacts>,
+    pub azure: Fact<AzureFacts>,
+    pub exchange: Fact<Exchange>,
+}
+
+impl Facts {
+    /// Facts with nothing gathered yet: each slot says so. Tests fill in what they need.
+    pub fn empty(namespace: &str, now: i64) -> Facts {
+        let na = || Gap::not_asked("not gathered");
+        Facts {
+            now,
+            namespace: namespace.into(),
+            target: None,
+            cluster_issuer: Err(na()),
+            discovery: Err(na()),
+            webhooks: Err(na()),
+            namespace_labels: Err(na()),
+            webhook_failures: Err(na()),
+            workload: Err(na()),
+            pod: Err(na()),
+            sa_name: None,
+            service_account: Err(na()),
+            service_accounts: Err(na()),
+            container: None,
+            token: Err(na()),
+            azure: Err(na()),
+            exchange: Err(na()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Category {
+    Cluster,
+    ServiceAccount,
+    Pod,
+    Token,
+    Azure,
+    Exchange,
+}
+
+impl Category {
+    pub fn title(self) -> &'static str {
+        match self {
+            Category::Cluster => "cluster",
+            Category::ServiceAccount => "service account",
+            Category::Pod => "pod",
+            Category::Token => "token",
+            Category::Azure => "azure",
+            Category::Exchange => "token exchange",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+    /// Not yet decidable (pod not running yet): `--wait` re-runs.
+    Pending,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: Status,
+    pub detail: String,
+    pub hint: Option<String>,
+}
+
+impl Verdict {
+    pub fn pass(detail: impl Into<String>) -> Verdict {
+        Verdict {
+            status: Status::Pass,
+            detail: detail.into(),
+            hint: None,
+        }
+    }
+    pub fn warn(detail: impl Into<String>, hint: impl Into<String>) -> Verdict {
+        Verdict {
+            status: Status::Warn,
+            detail: detail.into(),
+            hint: Some(hint.into()),
+        }
+    }
+    pub fn fail(detail: impl Into<String>, hint: impl Into<String>) -> Verdict {
+        Verdict {
+            status: Status::Fail,
+            detail: detail.into(),
+            hint: Some(hint.into()),
+        }
+    }
+    pub fn skip(why: impl Into<String>) -> Verdict {
+        Verdict {
+            status: Status::Skip,
+            detail: why.into(),
+            hint: None,
+        }
+    }
+    pub fn pending(why: impl Into<String>) -> Verdict {
+        Verdict {
+            status: Status::Pending,
+            detail: why.into(),
+            hint: None,
+        }
+    }
+}
+
+/// One row of the check table.
+pub struct Check {
+    /// Stable kebab-case: the JSON `id` and the README anchor.
+    pub id: &'static str,
+    pub category: Category,
+    pub title: &'static str,
+    pub run: fn(&Facts) -> Verdict,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckResult {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub status: Status,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryResult {
+    pub category: Category,
+    pub title: &'static str,
+    pub checks: Vec<CheckResult>,
+}
+
+/// How much gather cost: the numbers `bench/doctor.sh` reports.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    pub kube_calls: u64,
+    pub arm_calls: u64,
+    /// Anonymous https fetches (issuer discovery, JWKS) and token exchanges.
+    pub http_calls: u64,
+    pub execs: u64,
+    /// Rounds of concurrent calls before the exec.
+    pub waves: u32,
+    pub gather_ms: u64,
+    /// Gathers run (more than one with `--wait`).
+    pub rounds: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    pub namespace: String,
+    pub success: bool,
+    pub categories: Vec<CategoryResult>,
+    pub stats: Stats,
+}
+
+impl Report {
+    pub fn failed(&self) -> bool {
+        self.all().any(|c| c.status == Status::Fail)
+    }
+    pub fn pending(&self) -> bool {
+        self.all().any(|c| c.status == Status::Pending)
+    }
+    pub fn all(&self) -> impl Iterator<Item = &CheckResult> {
+        self.categories.iter().flat_map(|c| c.checks.iter())
+    }
+    pub fn get(&self, id: &str) -> Option<&CheckResult> {
+        self.all().find(|c| c.id == id)
+    }
+}

@@ -1,0 +1,699 @@
+//! `inspect`'s model, pure: compact facts read off ServiceAccounts and pods (one page at a time,
+//! so 20,000 pods never sit in memory as full objects), the identities and credentials Azure
+//! holds, and the rows they make. No client, no clock: the command gathers, this decides.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
+use serde::Serialize;
+
+use crate::wi::{
+    credential::{self, Credential, Match, Wanted},
+    keys, mutation, names,
+};
+
+pub mod export;
+
+/// What a ServiceAccount says about its binding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaFacts {
+    pub namespace: String,
+    pub name: String,
+    pub client_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub token_expiration: Option<String>,
+}
+
+impl SaFacts {
+    pub fn from_sa(sa: &ServiceAccount) -> SaFacts {
+        let ann = |k: &str| {
+            sa.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(k))
+                .cloned()
+        };
+        SaFacts {
+            namespace: sa.metadata.namespace.clone().unwrap_or_default(),
+            name: sa.metadata.name.clone().unwrap_or_default(),
+            client_id: ann(keys::CLIENT_ID_ANNOTATION).filter(|c| !c.trim().is_empty()),
+            tenant_id: ann(keys::TENANT_ID_ANNOTATION),
+            token_expiration: ann(keys::TOKEN_EXPIRATION_ANNOTATION),
+        }
+    }
+}
+
+/// What a pod contributes: whose token it uses, whether it asked for and got injection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodFacts {
+    pub namespace: String,
+    pub service_account: String,
+    pub labelled: bool,
+    pub injected: bool,
+}
+
+impl PodFacts {
+    pub fn from_pod(pod: &Pod) -> PodFacts {
+        let labelled = pod
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(keys::USE_LABEL))
+            .is_some_and(|v| v == "true");
+        PodFacts {
+            namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+            // The API server defaults an empty serviceAccountName to "default".
+            service_account: pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.service_account_name.clone())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "default".into()),
+            labelled,
+            injected: mutation::observe(pod).mutated(),
+        }
+    }
+}
+
+/// Requests one cluster's gather made: the cost rule is two lists (paged) and one discovery.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Requests {
+    pub service_account_pages: u32,
+    pub pod_pages: u32,
+    pub other: u32,
+}
+
+/// Everything read from one cluster.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterFacts {
+    pub context: Option<String>,
+    pub issuer: Option<String>,
+    pub webhook_tenant: Option<String>,
+    pub service_accounts: Vec<SaFacts>,
+    pub pods: Vec<PodFacts>,
+    pub requests: Requests,
+}
+
+/// A user-assigned identity with its federated credentials (`None`: they could not be listed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityFacts {
+    pub id: String,
+    pub name: String,
+    pub resource_group: String,
+    pub client_id: String,
+    pub tenant_id: String,
+    pub credentials: Option<Vec<Credential>>,
+}
+
+/// What Azure holds for the subscription; absent in the cluster-only view.
+#[derive(Debug, Clone, Default)]
+pub struct AzureFacts {
+    pub subscription: String,
+    pub identities: Vec<IdentityFacts>,
+}
+
+impl AzureFacts {
+    pub fn by_client_id(&self, client_id: &str) -> Option<&IdentityFacts> {
+        self.identities
+            .iter()
+            .find(|i| i.client_id.eq_ignore_ascii_case(client_id))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentitySummary {
+    pub name: String,
+    pub resource_group: String,
+    pub id: String,
+    pub tenant_id: String,
+}
+
+/// The credential verdict of a row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "status")]
+pub enum CredentialState {
+    /// Entra would accept the cluster's tokens: the credential as it exists.
+    Exact {
+        name: String,
+        issuer: String,
+        subject: String,
+        audiences: Vec<String>,
+    },
+    NearMiss {
+        name: String,
+        differences: Vec<String>,
+    },
+    Missing,
+    /// Not compared: no Azure view, no identity, or no issuer.
+    NotChecked {
+        reason: String,
+    },
+}
+
+impl CredentialState {
+    pub fn symbol(&self) -> &'static str {
+        match self {
+            CredentialState::Exact { .. } => "✔",
+            CredentialState::NearMiss { .. } => "‼",
+            CredentialState::Missing => "×",
+            CredentialState::NotChecked { .. } => "?",
+        }
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            CredentialState::Exact { name, .. } | CredentialState::NearMiss { name, .. } => {
+                Some(name)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PodCounts {
+    pub labelled: u32,
+    pub injected: u32,
+    pub total: u32,
+}
+
+/// One ServiceAccount: its binding from annotation to credential, and its pods.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    pub context: Option<String>,
+    pub namespace: String,
+    pub service_account: String,
+    /// False when pods name a ServiceAccount that does not exist.
+    pub exists: bool,
+    pub client_id: Option<String>,
+    /// The tenant pods get: the SA's annotation, else the webhook's.
+    pub tenant_id: Option<String>,
+    pub issuer: Option<String>,
+    pub token_expiration: Option<String>,
+    pub identity: Option<IdentitySummary>,
+    pub credential: CredentialState,
+    pub pods: PodCounts,
+    pub problems: Vec<String>,
+}
+
+impl Row {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Which ServiceAccounts to show: every bound or used-for-injection one, or just one.
+#[derive(Debug, Clone, Copy)]
+pub enum Filter<'a> {
+    Bindings,
+    Only(&'a str),
+}
+
+/// The rows of one cluster. Pure: the same facts always give the same rows, sorted.
+pub fn rows(cluster: &ClusterFacts, azure: Option<&AzureFacts>, filter: Filter<'_>) -> Vec<Row> {
+    let mut counts: BTreeMap<(&str, &str), PodCounts> = BTreeMap::new();
+    for p in &cluster.pods {
+        let c = counts
+            .entry((&p.namespace, &p.service_account))
+            .or_default();
+        c.total += 1;
+        c.labelled += u32::from(p.labelled);
+        c.injected += u32::from(p.injected);
+    }
+    let sas: BTreeMap<(&str, &str), &SaFacts> = cluster
+        .service_accounts
+        .iter()
+        .map(|s| ((s.namespace.as_str(), s.name.as_str()), s))
+        .collect();
+    let mut keys: Vec<(&str, &str)> = match filter {
+        Filter::Only(name) => {
+            // The one asked for, even unbound, so `inspect sa/x` always answers.
+            let mut k: Vec<_> = sas.keys().copied().filter(|(_, n)| *n == name).collect();
+            k.extend(counts.keys().copied().filter(|(_, n)| *n == name));
+            k
+        }
+        Filter::Bindings => {
+            let mut k: Vec<_> = sas
+                .iter()
+                .filter(|(_, s)| s.client_id.is_some())
+                .map(|(k, _)| *k)
+                .collect();
+            k.extend(
+                counts
+                    .iter()
+                    .filter(|(_, c)| c.labelled > 0)
+                    .map(|(k, _)| *k),
+            );
+            k
+        }
+    };
+    keys.sort_unstable();
+    keys.dedup();
+    keys.into_iter()
+        .map(|key| {
+            row(
+                cluster,
+                azure,
+                key,
+                sas.get(&key).copied(),
+                counts.get(&key).copied().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn row(
+    cluster: &ClusterFacts,
+    azure: Option<&AzureFacts>,
+    (ns, name): (&str, &str),
+    sa: Option<&SaFacts>,
+    pods: PodCounts,
+) -> Row {
+    let mut problems = Vec::new();
+    let client_id = sa.and_then(|s| s.client_id.clone());
+    let tenant_id = sa
+        .and_then(|s| s.tenant_id.clone())
+        .filter(|t| !t.is_empty())
+        .or_else(|| cluster.webhook_tenant.clone());
+    if sa.is_none() {
+        problems.push(format!(
+            "{} pod(s) use ServiceAccount {name}, which does not exist",
+            pods.total
+        ));
+    } else if client_id.is_none() && pods.labelled > 0 {
+        problems.push(format!(
+            "{} labelled pod(s) use it, but it has no {} annotation: they get no identity (kubectl azwi bind {name} -n {ns} --identity ...)",
+            pods.labelled,
+            keys::CLIENT_ID_ANNOTATION
+        ));
+    }
+    if pods.labelled > pods.injected {
+        problems.push(format!(
+            "{} labelled pod(s) were not injected by the webhook: created before it served this namespace, or not served at all; recreate them",
+            pods.labelled - pods.injected
+        ));
+    }
+    if client_id.is_some() && pods.total > pods.labelled {
+        problems.push(format!(
+            "{} pod(s) lack the label {}=true: they get no token",
+            pods.total - pods.labelled,
+            keys::USE_LABEL
+        ));
+    }
+    let identity = match (&client_id, azure) {
+        (Some(c), Some(az)) => {
+            let found = az.by_client_id(c);
+            if found.is_none() {
+                problems.push(format!(
+                    "client id {c} matches no user-assigned identity in subscription {}",
+                    az.subscription
+                ));
+            }
+            found
+        }
+        _ => None,
+    };
+    if let (Some(i), Some(t)) = (identity, &tenant_id)
+        && !i.tenant_id.is_empty()
+        && !i.tenant_id.eq_ignore_ascii_case(t)
+    {
+        problems.push(format!(
+            "pods get tenant {t} but identity {} is in tenant {}",
+            i.name, i.tenant_id
+        ));
+    }
+    let credential = credential_state(cluster, azure, identity, ns, name, client_id.is_some());
+    match &credential {
+        CredentialState::Missing => problems.push(format!(
+            "identity {} has no federated credential for issuer {} and subject {}",
+            identity.map(|i| i.name.as_str()).unwrap_or_default(),
+            cluster.issuer.as_deref().unwrap_or_default(),
+            names::subject(ns, name)
+        )),
+        CredentialState::NearMiss { name, differences } => problems.push(format!(
+            "federated credential {name} does not match: {}",
+            differences.join("; ")
+        )),
+        _ => {}
+    }
+    Row {
+        context: cluster.context.clone(),
+        namespace: ns.to_string(),
+        service_account: name.to_string(),
+        exists: sa.is_some(),
+        client_id,
+        tenant_id,
+        issuer: cluster.issuer.clone(),
+        token_expiration: sa.and_then(|s| s.token_expiration.clone()),
+        identity: identity.map(|i| IdentitySummary {
+            name: i.name.clone(),
+            resource_group: i.resource_group.clone(),
+            id: i.id.clone(),
+            tenant_id: i.tenant_id.clone(),
+        }),
+        credential,
+        pods,
+        problems,
+    }
+}
+
+fn credential_state(
+    cluster: &ClusterFacts,
+    azure: Option<&AzureFacts>,
+    identity: Option<&IdentityFacts>,
+    ns: &str,
+    sa: &str,
+    bound: bool,
+) -> CredentialState {
+    let not = |reason: &str| CredentialState::NotChecked {
+        reason: reason.into(),
+    };
+    if !bound {
+        return not("not bound");
+    }
+    if azure.is_none() {
+        return not("cluster-only view");
+    }
+    let Some(identity) = identity else {
+        return not("identity not found");
+    };
+    let Some(issuer) = &cluster.issuer else {
+        return not("the cluster's issuer is unknown");
+    };
+    let Some(creds) = &identity.credentials else {
+        return not("credentials could not be listed");
+    };
+    let want = Wanted {
+        issuer: issuer.clone(),
+        subject: names::subject(ns, sa),
+        audience: keys::AUDIENCE.into(),
+    };
+    // A credential for this very subject is the miss worth naming (a slash, an audience), even
+    // when another ServiceAccount's credential differs from it by as few fields.
+    let own: Vec<Credential> = creds
+        .iter()
+        .filter(|c| c.subject == want.subject)
+        .cloned()
+        .collect();
+    let found = match credential::find(creds, &want) {
+        Match::NearMiss { .. } if !own.is_empty() => credential::find(&own, &want),
+        m => m,
+    };
+    match found {
+        Match::Exact { name } => {
+            let c = creds.iter().find(|c| c.name == name).expect("found above");
+            CredentialState::Exact {
+                name,
+                issuer: c.issuer.clone(),
+                subject: c.subject.clone(),
+                audiences: c.audiences.clone(),
+            }
+        }
+        Match::NearMiss { name, differences } => CredentialState::NearMiss { name, differences },
+        Match::Missing => CredentialState::Missing,
+    }
+}
+
+/// Client ids the clusters' ServiceAccounts name: the identities worth listing credentials of.
+pub fn client_ids<'a>(clusters: impl IntoIterator<Item = &'a ClusterFacts>) -> Vec<String> {
+    let mut ids: Vec<String> = clusters
+        .into_iter()
+        .flat_map(|c| c.service_accounts.iter())
+        .filter_map(|s| s.client_id.as_ref())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// One cluster in the report: what was read and what it cost.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSummary {
+    pub context: Option<String>,
+    pub issuer: Option<String>,
+    pub service_accounts: usize,
+    pub pods: usize,
+    pub requests: Requests,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AzureSummary {
+    pub checked: bool,
+    pub subscription: Option<String>,
+    pub identities: usize,
+    pub requests: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InspectReport {
+    pub clusters: Vec<ClusterSummary>,
+    pub azure: AzureSummary,
+    pub items: Vec<Row>,
+    pub notes: Vec<String>,
+}
+
+impl InspectReport {
+    /// Several clusters: rows need a CONTEXT column to be told apart.
+    pub fn fleet(&self) -> bool {
+        self.clusters.len() > 1
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub const ISS: &str = "https://issuer.example/t/u/";
+    pub const CID: &str = "11111111-1111-1111-1111-111111111111";
+
+    pub fn sa(ns: &str, name: &str, client_id: Option<&str>) -> SaFacts {
+        SaFacts {
+            namespace: ns.into(),
+            name: name.into(),
+            client_id: client_id.map(str::to_string),
+            tenant_id: None,
+            token_expiration: None,
+        }
+    }
+    pub fn pod(ns: &str, sa: &str, labelled: bool, injected: bool) -> PodFacts {
+        PodFacts {
+            namespace: ns.into(),
+            service_account: sa.into(),
+            labelled,
+            injected,
+        }
+    }
+    pub fn cred(name: &str, issuer: &str, subject: &str) -> Credential {
+        Credential {
+            name: name.into(),
+            issuer: issuer.into(),
+            subject: subject.into(),
+            audiences: vec![keys::AUDIENCE.into()],
+        }
+    }
+    pub fn azure(creds: Vec<Credential>) -> AzureFacts {
+        AzureFacts {
+            subscription: "sub".into(),
+            identities: vec![IdentityFacts {
+                id: "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-app".into(),
+                name: "id-app".into(),
+                resource_group: "rg".into(),
+                client_id: CID.into(),
+                tenant_id: "tenant".into(),
+                credentials: Some(creds),
+            }],
+        }
+    }
+    pub fn cluster(sas: Vec<SaFacts>, pods: Vec<PodFacts>) -> ClusterFacts {
+        ClusterFacts {
+            context: Some("c1".into()),
+            issuer: Some(ISS.into()),
+            webhook_tenant: Some("tenant".into()),
+            service_accounts: sas,
+            pods,
+            requests: Requests::default(),
+        }
+    }
+
+    #[test]
+    fn pod_facts_read_label_injection_and_default_sa() {
+        let mut p = mutation::fixtures::mutated_pod(mutation::Layout::Reserved);
+        p.metadata.namespace = Some("ns".into());
+        p.metadata.labels = Some([(keys::USE_LABEL.to_string(), "true".to_string())].into());
+        let f = PodFacts::from_pod(&p);
+        assert_eq!(f, pod("ns", "default", true, true));
+        p.metadata.labels = Some([(keys::USE_LABEL.to_string(), "True".to_string())].into());
+        p.spec.as_mut().unwrap().volumes = None;
+        p.spec.as_mut().unwrap().service_account_name = Some("app".into());
+        assert_eq!(PodFacts::from_pod(&p), pod("ns", "app", false, false));
+    }
+
+    #[test]
+    fn sa_facts_ignore_an_empty_client_id() {
+        let mut s = ServiceAccount::default();
+        s.metadata.name = Some("a".into());
+        s.metadata.annotations =
+            Some([(keys::CLIENT_ID_ANNOTATION.to_string(), " ".to_string())].into());
+        assert_eq!(SaFacts::from_sa(&s).client_id, None);
+    }
+
+    #[test]
+    fn verdicts_table() {
+        let subject = names::subject("ns", "app");
+        let cases: Vec<(&str, Vec<Credential>, &str)> = vec![
+            ("exact", vec![cred("fic", ISS, &subject)], "✔"),
+            (
+                "no slash",
+                vec![cred("fic", ISS.trim_end_matches('/'), &subject)],
+                "‼",
+            ),
+            (
+                "other audience",
+                vec![Credential {
+                    audiences: vec!["api://other".into()],
+                    ..cred("fic", ISS, &subject)
+                }],
+                "‼",
+            ),
+            ("none", vec![], "×"),
+            (
+                "unrelated",
+                vec![cred(
+                    "gh",
+                    "https://token.actions.githubusercontent.com",
+                    "repo:x",
+                )],
+                "×",
+            ),
+        ];
+        for (what, creds, symbol) in cases {
+            let c = cluster(
+                vec![sa("ns", "app", Some(CID))],
+                vec![pod("ns", "app", true, true)],
+            );
+            let rows = rows(&c, Some(&azure(creds)), Filter::Bindings);
+            assert_eq!(rows.len(), 1, "{what}");
+            assert_eq!(rows[0].credential.symbol(), symbol, "{what}");
+            assert_eq!(
+                rows[0].ok(),
+                symbol == "✔",
+                "{what}: {:?}",
+                rows[0].problems
+            );
+            assert_eq!(rows[0].identity.as_ref().unwrap().name, "id-app");
+        }
+    }
+
+    #[test]
+    fn own_subject_near_miss_beats_a_neighbours_credential() {
+        let c = cluster(vec![sa("ns", "near", Some(CID))], vec![]);
+        let az = azure(vec![
+            cred("neighbour", ISS, &names::subject("ns", "good")),
+            cred(
+                "own",
+                ISS.trim_end_matches('/'),
+                &names::subject("ns", "near"),
+            ),
+        ]);
+        let r = &rows(&c, Some(&az), Filter::Bindings)[0];
+        assert_eq!(r.credential.name(), Some("own"));
+    }
+
+    #[test]
+    fn trailing_slash_is_named() {
+        let c = cluster(vec![sa("ns", "app", Some(CID))], vec![]);
+        let az = azure(vec![cred(
+            "fic",
+            ISS.trim_end_matches('/'),
+            &names::subject("ns", "app"),
+        )]);
+        let r = &rows(&c, Some(&az), Filter::Bindings)[0];
+        assert!(r.problems[0].contains("trailing '/'"), "{:?}", r.problems);
+    }
+
+    #[test]
+    fn unbound_labelled_uninjected_and_missing_sas_are_problems() {
+        let c = cluster(
+            vec![
+                sa("ns", "bound", Some(CID)),
+                sa("ns", "plain", None),
+                sa("ns", "quiet", None),
+            ],
+            vec![
+                pod("ns", "bound", false, false),
+                pod("ns", "plain", true, true),
+                pod("ns", "ghost", true, false),
+                pod("ns", "quiet", false, false),
+            ],
+        );
+        let rows = rows(&c, None, Filter::Bindings);
+        let names: Vec<_> = rows.iter().map(|r| r.service_account.as_str()).collect();
+        assert_eq!(names, ["bound", "ghost", "plain"], "quiet is no binding");
+        assert!(rows[0].problems[0].contains("lack the label"));
+        assert_eq!(
+            rows[0].credential,
+            CredentialState::NotChecked {
+                reason: "cluster-only view".into()
+            }
+        );
+        assert!(!rows[1].exists);
+        assert!(rows[1].problems[0].contains("does not exist"));
+        assert!(rows[1].problems[1].contains("not injected"));
+        assert!(rows[2].problems[0].contains("no azure.workload.identity/client-id"));
+        assert_eq!(
+            rows[2].pods,
+            PodCounts {
+                labelled: 1,
+                injected: 1,
+                total: 1
+            }
+        );
+    }
+
+    #[test]
+    fn only_shows_the_named_sa_even_unbound() {
+        let c = cluster(
+            vec![sa("ns", "quiet", None), sa("ns", "app", Some(CID))],
+            vec![],
+        );
+        let r = rows(&c, None, Filter::Only("quiet"));
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].service_account, "quiet");
+        assert!(r[0].ok());
+    }
+
+    #[test]
+    fn unknown_client_id_and_tenant_mismatch() {
+        let mut c = cluster(
+            vec![
+                sa("ns", "app", Some(CID)),
+                sa("ns", "x", Some("22222222-2222-2222-2222-222222222222")),
+            ],
+            vec![],
+        );
+        c.webhook_tenant = Some("other".into());
+        let az = azure(vec![cred("fic", ISS, &names::subject("ns", "app"))]);
+        let r = rows(&c, Some(&az), Filter::Bindings);
+        assert!(
+            r[0].problems[0].contains("in tenant tenant"),
+            "{:?}",
+            r[0].problems
+        );
+        assert!(r[1].problems[0].contains("matches no user-assigned identity"));
+        assert_eq!(
+            client_ids([&c]),
+            vec![
+                CID.to_string(),
+                "22222222-2222-2222-2222-222222222222".to_string()
+            ]
+        );
+    }
+}

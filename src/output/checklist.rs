@@ -1,0 +1,156 @@
+//! doctor's report as a checklist, like `linkerd check`: a header per category, one line per
+//! check with its mark and detail, and the hint under a failure or warning.
+
+use std::io::{IsTerminal, Write};
+
+use crate::doctor::{Report, Status};
+
+/// Marks and colours on a terminal without NO_COLOR; plain brackets when piped.
+pub fn fancy() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn mark(s: Status, fancy: bool) -> &'static str {
+    match (s, fancy) {
+        (Status::Pass, true) => "\x1b[32m✔\x1b[0m",
+        (Status::Warn, true) => "\x1b[33m‼\x1b[0m",
+        (Status::Fail, true) => "\x1b[31m×\x1b[0m",
+        (Status::Skip, true) => "\x1b[2m-\x1b[0m",
+        (Status::Pending, true) => "\x1b[36m…\x1b[0m",
+        (Status::Pass, false) => "[ok]  ",
+        (Status::Warn, false) => "[warn]",
+        (Status::Fail, false) => "[FAIL]",
+        (Status::Skip, false) => "[skip]",
+        (Status::Pending, false) => "[wait]",
+    }
+}
+
+pub fn render(report: &Report, fancy: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    let what = report.target.as_deref().unwrap_or("cluster");
+    writeln!(out, "kubectl azwi doctor {what} -n {}", report.namespace)?;
+    for cat in &report.categories {
+        writeln!(out)?;
+        writeln!(out, "{}", cat.title)?;
+        writeln!(out, "{}", "-".repeat(cat.title.chars().count()))?;
+        for c in &cat.checks {
+            writeln!(out, "{} {}: {}", mark(c.status, fancy), c.title, c.detail)?;
+            if let Some(h) = &c.hint
+                && matches!(c.status, Status::Fail | Status::Warn)
+            {
+                writeln!(out, "    hint: {h}")?;
+                writeln!(out, "    see: README.md#check-{}", c.id)?;
+            }
+        }
+    }
+    writeln!(out)?;
+    let count = |s| report.all().filter(|c| c.status == s).count();
+    let (fail, warn) = (count(Status::Fail), count(Status::Warn));
+    let summary = if fail > 0 {
+        format!(
+            "Status check results are {} ({fail} failed, {warn} warnings)",
+            mark(Status::Fail, fancy).trim()
+        )
+    } else {
+        format!(
+            "Status check results are {} ({warn} warnings)",
+            mark(Status::Pass, fancy).trim()
+        )
+    };
+    writeln!(out, "{summary}")?;
+    Ok(())
+}
+
+/// exec-login's outcome: who the pod is to Azure, or the decoded failure.
+pub fn login(r: &crate::cmd::exec_login::LoginReport, out: &mut dyn Write) -> std::io::Result<()> {
+    use crate::cmd::exec_login::Via;
+    let via = match r.via {
+        Via::AzInPod => "az login inside the container",
+        Via::Plugin => "the plugin, with the token read from the container",
+    };
+    writeln!(
+        out,
+        "pod {}/{} (container {}), via {via}",
+        r.namespace, r.pod, r.container
+    )?;
+    if let Some(a) = &r.authority {
+        writeln!(out, "authority: {a}")?;
+    }
+    if let Some(w) = &r.who {
+        writeln!(out, "logged in to Azure as:")?;
+        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        writeln!(out, "  tenant:    {}", opt(&w.tenant))?;
+        writeln!(out, "  client id: {}", opt(&w.client_id))?;
+        writeln!(out, "  object id: {}", opt(&w.object_id))?;
+        writeln!(out, "  audience:  {}", w.audience.join(", "))?;
+        if let Some(e) = w.expires {
+            writeln!(out, "  expires:   {e} (unix time)")?;
+        }
+    }
+    if let Some(t) = &r.access_token {
+        writeln!(out, "access token: {t}")?;
+    }
+    if let Some(f) = &r.failure {
+        writeln!(out, "login FAILED: {}", f.message)?;
+        if let Some(c) = &f.code {
+            writeln!(out, "  code:    {c}")?;
+        }
+        if let Some(m) = &f.meaning {
+            writeln!(out, "  meaning: {m}")?;
+        }
+        if let Some(x) = &f.fix {
+            writeln!(out, "  fix:     {x}")?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::{
+        Category,
+        model::{CategoryResult, CheckResult},
+    };
+
+    #[test]
+    fn plain_checklist() {
+        let report = Report {
+            target: Some("pod/app".into()),
+            namespace: "ns".into(),
+            success: false,
+            categories: vec![CategoryResult {
+                category: Category::Pod,
+                title: "pod",
+                checks: vec![
+                    CheckResult {
+                        id: "pod-label",
+                        title: "label",
+                        status: Status::Fail,
+                        detail: "lacks it".into(),
+                        hint: Some("add it".into()),
+                    },
+                    CheckResult {
+                        id: "pod-mutated",
+                        title: "mutated",
+                        status: Status::Pass,
+                        detail: "yes".into(),
+                        hint: None,
+                    },
+                ],
+            }],
+            stats: Default::default(),
+        };
+        let mut buf = Vec::new();
+        render(&report, false, &mut buf).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.contains(
+                "[FAIL] label: lacks it\n    hint: add it\n    see: README.md#check-pod-label"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("[ok]   mutated: yes"));
+        assert!(text.contains("1 failed"));
+        assert!(!text.contains('\x1b'));
+    }
+}

@@ -1,0 +1,209 @@
+//! Tables in kubectl's shape (upper-case headers, no borders, columns three spaces apart).
+//! Colour only on a terminal without `NO_COLOR`; piped output is plain text for grep and awk.
+
+use std::io::{IsTerminal, Write};
+
+use comfy_table::{Cell, Color, Table, presets::NOTHING};
+
+use crate::{
+    cli::OutputFormat,
+    inspect::{CredentialState, InspectReport, Row, export},
+};
+
+/// Whether to colour: stdout is a terminal and `NO_COLOR` is unset (https://no-color.org).
+pub fn colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Renders rows of cells as a kubectl-style table; trailing blanks trimmed.
+pub fn render(header: &[&str], rows: Vec<Vec<Cell>>, colour: bool) -> String {
+    let mut t = Table::new();
+    t.load_style(NOTHING);
+    if colour {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t.set_header(header.iter().map(|h| Cell::new(*h)));
+    for r in rows {
+        t.add_row(r);
+    }
+    for c in t.column_iter_mut() {
+        c.set_padding((0, 3));
+    }
+    let mut s = String::new();
+    for line in t.to_string().lines() {
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s
+}
+
+fn dash(v: Option<&str>) -> String {
+    v.filter(|s| !s.is_empty()).unwrap_or("-").to_string()
+}
+
+fn credential_cell(c: &CredentialState, colour: bool) -> Cell {
+    let text = match c {
+        CredentialState::NotChecked { .. } => "-".to_string(),
+        other => other.symbol().to_string(),
+    };
+    let cell = Cell::new(text);
+    if !colour {
+        return cell;
+    }
+    match c {
+        CredentialState::Exact { .. } => cell.fg(Color::Green),
+        CredentialState::NearMiss { .. } => cell.fg(Color::Yellow),
+        CredentialState::Missing => cell.fg(Color::Red),
+        CredentialState::NotChecked { .. } => cell,
+    }
+}
+
+fn cells(r: &Row, fleet: bool, wide: bool, colour: bool) -> Vec<Cell> {
+    let mut v = Vec::new();
+    if fleet {
+        v.push(Cell::new(dash(r.context.as_deref())));
+    }
+    let sa = if r.ok() {
+        Cell::new(&r.service_account)
+    } else if colour {
+        Cell::new(format!("{} (!)", r.service_account)).fg(Color::Red)
+    } else {
+        Cell::new(format!("{} (!)", r.service_account))
+    };
+    v.push(Cell::new(&r.namespace));
+    v.push(sa);
+    v.push(Cell::new(dash(r.client_id.as_deref())));
+    v.push(Cell::new(
+        r.identity
+            .as_ref()
+            .map(|i| format!("{}/{}", i.name, i.resource_group))
+            .unwrap_or_else(|| "-".into()),
+    ));
+    v.push(credential_cell(&r.credential, colour));
+    v.push(Cell::new(format!(
+        "{}/{}/{}",
+        r.pods.labelled, r.pods.injected, r.pods.total
+    )));
+    if wide {
+        v.push(Cell::new(dash(r.tenant_id.as_deref())));
+        v.push(Cell::new(dash(r.issuer.as_deref())));
+        v.push(Cell::new(dash(r.token_expiration.as_deref())));
+        v.push(Cell::new(dash(r.credential.name())));
+    }
+    v
+}
+
+/// The inspect table: one line per ServiceAccount, then each row's problems, numbered.
+pub fn inspect_table(report: &InspectReport, wide: bool, colour: bool) -> String {
+    let fleet = report.fleet();
+    let mut header = Vec::new();
+    if fleet {
+        header.push("CONTEXT");
+    }
+    header.extend([
+        "NAMESPACE",
+        "SERVICEACCOUNT",
+        "CLIENT-ID",
+        "IDENTITY",
+        "CREDENTIAL",
+        "PODS",
+    ]);
+    if wide {
+        header.extend(["TENANT", "ISSUER", "TOKEN-EXPIRATION", "CREDENTIAL-NAME"]);
+    }
+    if report.items.is_empty() {
+        return "No workload-identity bindings found.\n".into();
+    }
+    let rows = report
+        .items
+        .iter()
+        .map(|r| cells(r, fleet, wide, colour))
+        .collect();
+    let mut s = render(&header, rows, colour);
+    let problems: Vec<_> = report.items.iter().filter(|r| !r.ok()).collect();
+    if !problems.is_empty() {
+        s.push_str("\nProblems:\n");
+        for r in problems {
+            let who = match &r.context {
+                Some(c) if fleet => format!("{c}: {}/{}", r.namespace, r.service_account),
+                _ => format!("{}/{}", r.namespace, r.service_account),
+            };
+            for p in &r.problems {
+                s.push_str(&format!("  {who}: {p}\n"));
+            }
+        }
+    }
+    s.push_str("\nPODS = labelled/injected/total; CREDENTIAL: ✔ exact match, ‼ near miss, × missing, - not checked\n");
+    s
+}
+
+/// Renders an inspect report in any format; notes go to stderr so stdout stays the result.
+pub fn inspect(
+    report: &InspectReport,
+    format: Option<OutputFormat>,
+    out: &mut dyn Write,
+) -> Result<(), crate::Error> {
+    let mut err = std::io::stderr();
+    for n in &report.notes {
+        let _ = writeln!(err, "note: {n}");
+    }
+    match format {
+        None | Some(OutputFormat::Table) => {
+            out.write_all(inspect_table(report, false, colour()).as_bytes())?
+        }
+        Some(OutputFormat::Wide) => {
+            out.write_all(inspect_table(report, true, colour()).as_bytes())?
+        }
+        Some(OutputFormat::Terraform) => out.write_all(export::terraform(report).as_bytes())?,
+        Some(OutputFormat::Bicep) => out.write_all(export::bicep_file(report).as_bytes())?,
+        Some(f) => super::structured(report, f, out)?,
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::{AzureSummary, Filter, rows, tests::*};
+    use crate::wi::names;
+
+    #[test]
+    fn plain_table_is_kubectl_shaped() {
+        let c = cluster(
+            vec![sa("ns", "app", Some(CID)), sa("ns", "plain", None)],
+            vec![
+                pod("ns", "app", true, true),
+                pod("ns", "plain", true, false),
+            ],
+        );
+        let az = azure(vec![cred("fic", ISS, &names::subject("ns", "app"))]);
+        let report = InspectReport {
+            clusters: vec![],
+            azure: AzureSummary {
+                checked: true,
+                subscription: None,
+                identities: 1,
+                requests: 0,
+            },
+            items: rows(&c, Some(&az), Filter::Bindings),
+            notes: vec![],
+        };
+        let t = inspect_table(&report, false, false);
+        let lines: Vec<_> = t.lines().collect();
+        assert_eq!(
+            lines[0],
+            "NAMESPACE   SERVICEACCOUNT   CLIENT-ID                              IDENTITY    CREDENTIAL   PODS"
+        );
+        assert!(lines[1].starts_with("ns          app              11111111-"));
+        assert!(lines[1].ends_with("id-app/rg   ✔            1/1/1"), "{t}");
+        assert!(lines[2].starts_with("ns          plain (!)"));
+        assert!(t.contains("ns/plain: 1 labelled pod(s) use it"));
+        assert!(!t.contains('\u{1b}'), "no escape codes when plain");
+        let w = inspect_table(&report, true, false);
+        assert!(w.lines().next().unwrap().ends_with(
+            "TENANT   ISSUER                        TOKEN-EXPIRATION   CREDENTIAL-NAME"
+        ));
+    }
+}

@@ -1,0 +1,405 @@
+//! `kubectl azwi inspect` on the real ground and the Azure emulator: a correct binding, a near
+//! miss (issuer without its trailing slash), an unbound labelled pod and an uninjected pod, in
+//! every output format, and a two-context fleet.
+
+use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
+use kube::{Api, api::PostParams};
+use serde_json::{Value, json};
+
+use kubectl_azwi::wi::{keys, names};
+
+use crate::support::{
+    self, Ground,
+    azure::{Sub, run_plugin},
+    fixtures,
+};
+
+struct Arranged {
+    ns: String,
+    sub: Sub,
+    client_id: String,
+    identity_id: String,
+}
+
+/// good: identity + exact credential + annotated SA + labelled injected pod.
+/// near: same identity, credential issuer without the trailing slash, one unlabelled pod.
+/// plain: no annotation, but a labelled pod uses it.
+async fn arrange(prefix: &str) -> Arranged {
+    let g = Ground::get();
+    let client = g.client().await;
+    let sub = Sub::new().await;
+    sub.resource_group("rg-inspect").await;
+    let identity = sub.identity("rg-inspect", "id-inspect").await;
+    let client_id = identity["properties"]["clientId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let identity_id = identity["id"].as_str().unwrap().to_string();
+    let ns = support::namespace(&client, prefix, &[]).await;
+    let issuer = g.issuer();
+    for (fic, sa, iss) in [
+        ("good-fic", "good", issuer.to_string()),
+        ("near-fic", "near", issuer.trim_end_matches('/').to_string()),
+    ] {
+        let (status, body) = sub
+            .arm(
+                "PUT",
+                &format!("{identity_id}/federatedIdentityCredentials/{fic}?api-version=2023-01-31"),
+                Some(json!({"properties": {"issuer": iss, "subject": names::subject(&ns, sa), "audiences": [keys::AUDIENCE]}})),
+            )
+            .await;
+        assert!(status < 300, "PUT {fic}: {status} {body}");
+    }
+    let sas: Api<ServiceAccount> = Api::namespaced(client.clone(), &ns);
+    for (name, bound) in [("good", true), ("near", true), ("plain", false)] {
+        let ann: &[(&str, &str)] = if bound {
+            &[(keys::CLIENT_ID_ANNOTATION, &client_id)]
+        } else {
+            &[]
+        };
+        sas.create(
+            &PostParams::default(),
+            &fixtures::service_account(name, ann),
+        )
+        .await
+        .unwrap();
+    }
+    let pods: Api<Pod> = Api::namespaced(client, &ns);
+    for (name, sa, labelled) in [
+        ("good-pod", "good", true),
+        ("near-pod", "near", false),
+        ("unbound-pod", "plain", true),
+    ] {
+        let labels = if labelled {
+            vec![fixtures::use_label()]
+        } else {
+            vec![]
+        };
+        pods.create(&PostParams::default(), &fixtures::pod(name, sa, &labels))
+            .await
+            .unwrap_or_else(|e| panic!("create {name}: {e}"));
+    }
+    Arranged {
+        ns,
+        sub,
+        client_id,
+        identity_id,
+    }
+}
+
+fn ok(args: &[&str], env: &[(String, String)]) -> (String, String) {
+    let (code, out, err) = run_plugin(args, env);
+    assert_eq!(code, 0, "inspect {args:?} failed:\n{out}\n{err}");
+    (out, err)
+}
+
+fn line<'a>(table: &'a str, sa: &str) -> Vec<&'a str> {
+    table
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|w| w.get(1).is_some_and(|w| *w == sa))
+        .unwrap_or_else(|| panic!("no row for {sa} in\n{table}"))
+}
+
+#[tokio::test]
+async fn table_wide_json_yaml_show_every_link() {
+    let a = arrange("inspect").await;
+    let env = a.sub.env();
+    let ns = a.ns.as_str();
+    let writes_before = a.sub.writes().await;
+
+    let (table, _) = ok(&["inspect", "-n", ns], &env);
+    let head: Vec<_> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        head,
+        [
+            "NAMESPACE",
+            "SERVICEACCOUNT",
+            "CLIENT-ID",
+            "IDENTITY",
+            "CREDENTIAL",
+            "PODS"
+        ]
+    );
+    assert_eq!(
+        line(&table, "good"),
+        [
+            ns,
+            "good",
+            &a.client_id,
+            "id-inspect/rg-inspect",
+            "✔",
+            "1/1/1"
+        ]
+    );
+    let near = line(&table, "near");
+    assert_eq!(near[2], "(!)", "a row with problems is marked: {table}");
+    assert_eq!(
+        &near[3..],
+        [a.client_id.as_str(), "id-inspect/rg-inspect", "‼", "0/0/1"]
+    );
+    let plain = line(&table, "plain");
+    assert_eq!(plain[2], "(!)");
+    assert_eq!(&plain[3..6], ["-", "-", "-"], "{table}");
+    assert!(
+        table.contains(&format!(
+            "{ns}/near: federated credential near-fic does not match: issuer"
+        )),
+        "{table}"
+    );
+    assert!(table.contains("lacks the trailing '/'"), "{table}");
+    assert!(table.contains(&format!("{ns}/plain: 1 labelled pod(s) use it, but it has no azure.workload.identity/client-id annotation")), "{table}");
+    assert!(
+        table.contains(&format!("{ns}/near: 1 pod(s) lack the label")),
+        "{table}"
+    );
+    assert!(!table.contains('\u{1b}'), "piped output is plain");
+
+    let (wide, _) = ok(&["inspect", "-n", ns, "-o", "wide"], &env);
+    let wide_head: Vec<_> = wide.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        &wide_head[6..],
+        ["TENANT", "ISSUER", "TOKEN-EXPIRATION", "CREDENTIAL-NAME"]
+    );
+    let good = line(&wide, "good");
+    let tenant = Ground::get().var("AZWI_GROUND_TENANT");
+    assert_eq!(
+        &good[6..],
+        [tenant, Ground::get().issuer(), "-", "good-fic"],
+        "{wide}"
+    );
+
+    let (json_text, _) = ok(&["inspect", "-n", ns, "-o", "json"], &env);
+    let v: Value = serde_json::from_str(&json_text).unwrap();
+    let items = v["items"].as_array().unwrap();
+    let names: Vec<_> = items
+        .iter()
+        .map(|i| i["serviceAccount"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["good", "near", "plain"]);
+    assert_eq!(items[0]["credential"]["status"], "exact");
+    assert_eq!(items[0]["credential"]["issuer"], Ground::get().issuer());
+    assert_eq!(items[0]["identity"]["id"], a.identity_id.as_str());
+    assert_eq!(
+        items[0]["pods"],
+        json!({"labelled": 1, "injected": 1, "total": 1})
+    );
+    assert_eq!(items[0]["problems"], json!([]));
+    assert_eq!(items[1]["credential"]["status"], "nearMiss");
+    assert_eq!(items[1]["credential"]["name"], "near-fic");
+    assert_eq!(items[2]["clientId"], Value::Null);
+    assert_eq!(items[2]["credential"]["status"], "notChecked");
+    // The cost rule: two one-page lists per cluster; ARM: one identity list + one credential list.
+    let c = &v["clusters"][0];
+    assert_eq!(c["requests"]["serviceAccountPages"], 1);
+    assert_eq!(c["requests"]["podPages"], 1);
+    assert_eq!(c["issuer"], Ground::get().issuer());
+    assert_eq!(v["azure"]["requests"], 2, "{}", v["azure"]);
+    assert_eq!(v["azure"]["identities"], 1);
+
+    let (yaml_text, _) = ok(&["inspect", "-n", ns, "-o", "yaml"], &env);
+    let y: Value = serde_yaml::from_str(&yaml_text).unwrap();
+    assert_eq!(
+        y["items"], v["items"],
+        "yaml and json carry the same report"
+    );
+
+    let (one, _) = ok(&["inspect", "sa/near", "-n", ns, "-o", "json"], &env);
+    let one: Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(one["items"].as_array().unwrap().len(), 1);
+    assert_eq!(one["items"][0]["serviceAccount"], "near");
+    assert_eq!(
+        a.sub.writes().await,
+        writes_before,
+        "inspect writes nothing"
+    );
+}
+
+#[tokio::test]
+async fn no_azure_is_the_cluster_view_with_a_note() {
+    let a = arrange("inspect-noaz").await;
+    let ns = a.ns.as_str();
+    for env in [a.sub.env(), vec![]] {
+        let args: &[&str] = if env.is_empty() {
+            &["inspect", "-n", ns, "-o", "json"]
+        } else {
+            &["inspect", "-n", ns, "-o", "json", "--no-azure"]
+        };
+        let (out, err) = ok(args, &env);
+        assert!(err.contains("cluster-only view"), "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["azure"]["checked"], false);
+        assert_eq!(v["items"][0]["credential"]["status"], "notChecked");
+        assert_eq!(v["items"][0]["identity"], Value::Null);
+        assert_eq!(v["items"][0]["pods"]["injected"], 1);
+    }
+}
+
+/// Structural checks; `terraform fmt` parses the HCL when terraform is installed.
+#[tokio::test]
+async fn exports_terraform_and_bicep() {
+    let a = arrange("inspect-export").await;
+    let env = a.sub.env();
+    let ns = a.ns.as_str();
+    let (tf, _) = ok(&["inspect", "-n", ns, "-o", "terraform"], &env);
+    assert_eq!(tf.matches('{').count(), tf.matches('}').count(), "{tf}");
+    assert_eq!(
+        tf.matches("resource \"azurerm_federated_identity_credential\"")
+            .count(),
+        1,
+        "{tf}"
+    );
+    let ident = format!("fic_{}_good", ns.replace('-', "_"));
+    assert!(
+        tf.contains(&format!(
+            "resource \"azurerm_federated_identity_credential\" \"{ident}\" {{"
+        )),
+        "{tf}"
+    );
+    for attr in [
+        "name                = \"good-fic\"".to_string(),
+        "resource_group_name = \"rg-inspect\"".to_string(),
+        format!("parent_id           = \"{}\"", a.identity_id),
+        format!("issuer              = \"{}\"", Ground::get().issuer()),
+        format!("subject             = \"system:serviceaccount:{ns}:good\""),
+        "audience            = [\"api://AzureADTokenExchange\"]".to_string(),
+    ] {
+        assert!(tf.contains(&attr), "{attr} in\n{tf}");
+    }
+    assert!(
+        tf.contains("near: credential near-fic is a near miss"),
+        "{tf}"
+    );
+    if let Ok(terraform) = which_terraform() {
+        let mut child = std::process::Command::new(terraform)
+            .args(["fmt", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(tf.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "terraform fmt rejects the export: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let (bicep, _) = ok(&["inspect", "-n", ns, "-o", "bicep"], &env);
+    assert_eq!(
+        bicep.matches('{').count(),
+        bicep.matches('}').count(),
+        "{bicep}"
+    );
+    assert!(bicep.contains("resource identity_id_inspect 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {\n  name: 'id-inspect'\n}"), "{bicep}");
+    assert!(bicep.contains(&format!("resource {ident} 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = {{\n  parent: identity_id_inspect\n  name: 'good-fic'\n")), "{bicep}");
+    assert!(
+        bicep.contains(&format!("    issuer: '{}'", Ground::get().issuer())),
+        "{bicep}"
+    );
+    assert!(
+        bicep.contains("      'api://AzureADTokenExchange'"),
+        "{bicep}"
+    );
+}
+
+fn which_terraform() -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("terraform"))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
+
+/// Two contexts for the same ground: a second kubeconfig names them, merged via KUBECONFIG,
+/// so no credential is copied to disk.
+#[tokio::test]
+async fn fleet_of_two_contexts() {
+    let a = arrange("inspect-fleet").await;
+    let g = Ground::get();
+    let ns = a.ns.as_str();
+    let extra = std::env::temp_dir().join(format!("azwi-fleet-{:08x}.yaml", rand::random::<u32>()));
+    std::fs::write(
+        &extra,
+        "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts:\n\
+         - name: fleet-a\n  context: {cluster: azwi-ground, user: azwi-ground-admin}\n\
+         - name: fleet-b\n  context: {cluster: azwi-ground, user: azwi-ground-admin}\n",
+    )
+    .unwrap();
+    let sep = if cfg!(windows) { ";" } else { ":" };
+    let mut env = a.sub.env();
+    env.push((
+        "KUBECONFIG".into(),
+        format!("{}{sep}{}", g.kubeconfig().display(), extra.display()),
+    ));
+    let (table, _) = ok(&["inspect", "--context", "fleet-a,fleet-b", "-n", ns], &env);
+    let (json_text, _) = ok(
+        &[
+            "inspect",
+            "--context",
+            "fleet-a,fleet-b",
+            "-n",
+            ns,
+            "-o",
+            "json",
+        ],
+        &env,
+    );
+    let (all, _) = ok(&["inspect", "--all-contexts", "-n", ns, "-o", "json"], &env);
+    let _ = std::fs::remove_file(&extra);
+
+    assert_eq!(
+        table.lines().next().unwrap().split_whitespace().next(),
+        Some("CONTEXT"),
+        "{table}"
+    );
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .filter(|w: &Vec<&str>| w.len() > 2 && w[1] == ns && w[2] == "good")
+        .collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert_eq!(rows[0][0], "fleet-a");
+    assert_eq!(rows[1][0], "fleet-b");
+    assert_eq!(rows[0][5], "✔");
+    assert!(
+        table.contains(&format!(
+            "fleet-b: {ns}/near: federated credential near-fic"
+        )),
+        "{table}"
+    );
+
+    let v: Value = serde_json::from_str(&json_text).unwrap();
+    let contexts: Vec<_> = v["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["context"].as_str().unwrap())
+        .collect();
+    assert_eq!(contexts, ["fleet-a", "fleet-b"]);
+    assert_eq!(v["items"].as_array().unwrap().len(), 6);
+    // Azure is asked once for the fleet: the identity list and one credential list.
+    assert_eq!(v["azure"]["requests"], 2);
+
+    let v: Value = serde_json::from_str(&all).unwrap();
+    let mut contexts: Vec<_> = v["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["context"].as_str().unwrap())
+        .collect();
+    contexts.sort();
+    assert_eq!(
+        contexts,
+        ["azwi-ground", "azwi-ground-limited", "fleet-a", "fleet-b"]
+    );
+}
