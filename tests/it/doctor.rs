@@ -446,3 +446,17 @@ async fn old_webhook_layout_and_sa_target() {
     );
     assert_eq!(check(&r, "token-file")["status"], "pass");
 }
+
+#[tokio::test]
+async fn expired_token_as_entra_sees_it() {
+    let b = Bench::new("doc-expired", &[]).await;
+    b.bound("app", None).await;
+    // Two hours later by Entra's clock: the pod's one-hour token has expired there.
+    b.sub
+        .control("PUT", "settings", Some(json!({"clockOffsetSeconds": 7200})))
+        .await;
+    let (code, r) = b.doctor(&["pod/app", "--exchange"]);
+    fails_on(code, &r, "token-exchange", "AZURE_FEDERATED_TOKEN_FILE");
+    let detail = check(&r, "token-exchange")["detail"].as_str().unwrap();
+    assert!(detail.contains("700024"), "{detail}");
+}
