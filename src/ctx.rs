@@ -33,6 +33,9 @@ impl Ctx {
         if let Some(ns) = &global.namespace {
             crate::wi::names::namespace(ns)?;
         }
+        if let Some(s) = &global.azure.subscription {
+            crate::wi::names::Guid::parse("subscription id", s)?;
+        }
         if global.context.len() > 1 {
             return Err(crate::error::InputError::new(
                 "--context",

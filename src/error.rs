@@ -39,8 +39,6 @@ pub enum Error {
     Kube(#[from] crate::k8s::KubeError),
     #[error(transparent)]
     Azure(#[from] crate::azure::AzureError),
-    #[error("{what} is not available in this version of kubectl-azwi yet")]
-    NotYet { what: &'static str },
     #[error("writing output")]
     Io(#[from] std::io::Error),
     #[error("starting the async runtime")]
@@ -60,9 +58,6 @@ impl Error {
             Error::Input(e) => e.hint.clone(),
             Error::Kube(e) => e.hint(),
             Error::Azure(e) => e.hint(),
-            Error::NotYet { .. } => {
-                Some("see `kubectl azwi --help` for what this build can do".into())
-            }
             Error::Io(_) | Error::Runtime(_) => None,
         }
     }
