@@ -662,3 +662,130 @@ async fn aks_issuer_is_found_from_the_context_and_a_disagreement_is_refused() {
         "{report}"
     );
 }
+
+/// The plugin itself running in a pod: it logs in with workload identity (the pod's projected
+/// token) instead of a secret or the az CLI.
+#[tokio::test]
+async fn bind_logs_in_with_workload_identity_from_a_pod() {
+    let g = Ground::get();
+    let s = setup("wi-login").await;
+    // The plugin's own identity, Owner on the subscription, federated with ns/plugin-runner.
+    let runner = s.sub.identity("rg", "plugin-runner").await;
+    let principal = runner["properties"]["principalId"].as_str().unwrap();
+    let owner = format!(
+        "/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+        s.sub.id
+    );
+    let (status, body) = s
+        .sub
+        .arm(
+            "PUT",
+            &format!("/subscriptions/{}/providers/Microsoft.Authorization/roleAssignments/{}?api-version=2022-04-01", s.sub.id, uuid_like()),
+            Some(json!({"properties": {"roleDefinitionId": owner, "principalId": principal, "principalType": "ServicePrincipal"}})),
+        )
+        .await;
+    assert!(status < 300, "{status} {body}");
+    let fic = json!({"properties": {"issuer": g.issuer(), "subject": format!("system:serviceaccount:{}:plugin-runner", s.ns), "audiences": [keys::AUDIENCE]}});
+    let (status, body) = s
+        .sub
+        .arm(
+            "PUT",
+            &format!(
+                "{}/federatedIdentityCredentials/runner?api-version=2023-01-31",
+                runner["id"].as_str().unwrap()
+            ),
+            Some(fic),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let client = g.client().await;
+    let runner_client_id = runner["properties"]["clientId"].as_str().unwrap();
+    Api::<ServiceAccount>::namespaced(client.clone(), &s.ns)
+        .create(
+            &PostParams::default(),
+            &fixtures::service_account(
+                "plugin-runner",
+                &[(keys::CLIENT_ID_ANNOTATION, runner_client_id)],
+            ),
+        )
+        .await
+        .unwrap();
+    let pods: Api<Pod> = Api::namespaced(client, &s.ns);
+    pods.create(
+        &PostParams::default(),
+        &fixtures::pod("runner", "plugin-runner", &[fixtures::use_label()]),
+    )
+    .await
+    .unwrap();
+    support::wait_running(&pods, "runner").await;
+    let token = support::exec(
+        &pods,
+        "runner",
+        "oidc",
+        &["sh", "-c", "cat \"$AZURE_FEDERATED_TOKEN_FILE\""],
+    )
+    .await;
+
+    // The pod's projected token, where the kubelet would put it (0600, removed after the run).
+    let dir = std::env::temp_dir().join(format!("azwi-wi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("azure-identity-token");
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&file)
+            .unwrap();
+        std::io::Write::write_all(&mut f, token.trim().as_bytes()).unwrap();
+    }
+    let mut env: Vec<(String, String)> = s
+        .sub
+        .env()
+        .into_iter()
+        .filter(|(k, _)| k != "AZURE_CLIENT_SECRET" && k != "AZURE_CLIENT_ID")
+        .collect();
+    env.push(("AZURE_CLIENT_ID".into(), runner_client_id.into()));
+    env.push((
+        "AZURE_FEDERATED_TOKEN_FILE".into(),
+        file.display().to_string(),
+    ));
+    let (code, out, err) = run_plugin(
+        &[
+            "bind",
+            "workload-identity-sa",
+            "-n",
+            &s.ns,
+            "--identity",
+            "app-id",
+            "-g",
+            "rg",
+            "-o",
+            "json",
+            "-v",
+        ],
+        &env,
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    json_out(code, &out, &err);
+    assert!(
+        err.contains("workload identity (AZURE_FEDERATED_TOKEN_FILE)"),
+        "the login source is named: {err}"
+    );
+    assert_eq!(s.sub.credentials(s.id()).await.len(), 1);
+}
+
+fn uuid_like() -> String {
+    let b: [u8; 16] = rand::random();
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
