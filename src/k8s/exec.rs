@@ -1,11 +1,7 @@
-//! Pods: the reads doctor and exec-login need, and running a command in a container
-//! (`kubectl exec`) with its stdout, stderr and exit status.
+//! Running a command in a container (`kubectl exec`) with its stdout, stderr and exit status.
 
-use k8s_openapi::api::core::v1::{Event, Pod, ServiceAccount};
-use kube::{
-    Api,
-    api::{AttachParams, ListParams},
-};
+use k8s_openapi::api::core::v1::Pod;
+use kube::{Api, api::AttachParams};
 use tokio::io::AsyncReadExt;
 
 use super::{Kube, KubeError};
@@ -27,41 +23,6 @@ impl ExecOutput {
 }
 
 impl Kube {
-    pub async fn pod(&self, ns: &str, name: &str) -> Result<Option<Pod>, KubeError> {
-        Api::<Pod>::namespaced(self.client.clone(), ns)
-            .get_opt(name)
-            .await
-            .map_err(|e| KubeError::api("get", "pods", Some(ns), Some(name), e))
-    }
-
-    pub async fn pods(&self, ns: &str, selector: Option<&str>) -> Result<Vec<Pod>, KubeError> {
-        let mut lp = ListParams::default();
-        if let Some(s) = selector {
-            lp = lp.labels(s);
-        }
-        Api::<Pod>::namespaced(self.client.clone(), ns)
-            .list(&lp)
-            .await
-            .map(|l| l.items)
-            .map_err(|e| KubeError::api("list", "pods", Some(ns), None, e))
-    }
-
-    pub async fn service_accounts(&self, ns: &str) -> Result<Vec<ServiceAccount>, KubeError> {
-        Api::<ServiceAccount>::namespaced(self.client.clone(), ns)
-            .list(&ListParams::default())
-            .await
-            .map(|l| l.items)
-            .map_err(|e| KubeError::api("list", "serviceaccounts", Some(ns), None, e))
-    }
-
-    pub async fn events(&self, ns: &str) -> Result<Vec<Event>, KubeError> {
-        Api::<Event>::namespaced(self.client.clone(), ns)
-            .list(&ListParams::default())
-            .await
-            .map(|l| l.items)
-            .map_err(|e| KubeError::api("list", "events", Some(ns), None, e))
-    }
-
     /// Runs `argv` in `container` of pod `ns/name`. A non-zero exit is an `ExecOutput`,
     /// not an error: only a refused or broken exec is.
     pub async fn exec(

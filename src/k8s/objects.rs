@@ -6,7 +6,7 @@ use k8s_openapi::api::{
     admissionregistration::v1::MutatingWebhookConfiguration,
     authentication::v1::{TokenRequest, TokenRequestSpec},
     authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec},
-    core::v1::{ConfigMap, Namespace, ServiceAccount},
+    core::v1::{ConfigMap, Event, Namespace, Pod, ServiceAccount},
 };
 use kube::{
     Api,
@@ -232,5 +232,40 @@ impl Kube {
             .await
             .map_err(api_err("create", "selfsubjectaccessreviews", None, None))?;
         Ok(out.status.map(|s| s.allowed).unwrap_or(false))
+    }
+
+    pub async fn pod(&self, ns: &str, name: &str) -> Result<Option<Pod>, KubeError> {
+        Api::<Pod>::namespaced(self.client.clone(), ns)
+            .get_opt(name)
+            .await
+            .map_err(|e| KubeError::api("get", "pods", Some(ns), Some(name), e))
+    }
+
+    pub async fn pods(&self, ns: &str, selector: Option<&str>) -> Result<Vec<Pod>, KubeError> {
+        let mut lp = ListParams::default();
+        if let Some(s) = selector {
+            lp = lp.labels(s);
+        }
+        Api::<Pod>::namespaced(self.client.clone(), ns)
+            .list(&lp)
+            .await
+            .map(|l| l.items)
+            .map_err(|e| KubeError::api("list", "pods", Some(ns), None, e))
+    }
+
+    pub async fn service_accounts(&self, ns: &str) -> Result<Vec<ServiceAccount>, KubeError> {
+        Api::<ServiceAccount>::namespaced(self.client.clone(), ns)
+            .list(&ListParams::default())
+            .await
+            .map(|l| l.items)
+            .map_err(|e| KubeError::api("list", "serviceaccounts", Some(ns), None, e))
+    }
+
+    pub async fn events(&self, ns: &str) -> Result<Vec<Event>, KubeError> {
+        Api::<Event>::namespaced(self.client.clone(), ns)
+            .list(&ListParams::default())
+            .await
+            .map(|l| l.items)
+            .map_err(|e| KubeError::api("list", "events", Some(ns), None, e))
     }
 }
