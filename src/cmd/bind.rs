@@ -395,7 +395,7 @@ fn not_found(name: &str, rg: &str) -> Error {
         .into()
 }
 
-fn summary(i: &Identity) -> IdentitySummary {
+pub(crate) fn summary(i: &Identity) -> IdentitySummary {
     IdentitySummary {
         name: i.name.clone(),
         resource_group: i.resource_group().unwrap_or_default(),
@@ -438,16 +438,15 @@ pub async fn run(ctx: &Ctx, args: &BindArgs) -> Result<BindReport, Error> {
             )
             .into());
         }
-        let (_, plural) = crate::k8s::objects::workload_resource(w.kind);
-        let group = if matches!(
-            w.kind,
-            crate::wi::target::Kind::Job | crate::wi::target::Kind::CronJob
-        ) {
-            "batch"
-        } else {
-            "apps"
-        };
-        if !k.can_i("patch", group, plural, ns).await? {
+    }
+    // One access review per workload, all at once.
+    let reviews = futures::future::join_all(c.workloads.iter().map(|w| async move {
+        let (ar, plural) = crate::k8s::objects::workload_resource(w.kind);
+        (plural, k.can_i("patch", &ar.group, plural, ns).await)
+    }))
+    .await;
+    for (plural, allowed) in reviews {
+        if !allowed? {
             return Err(forbidden("patch", plural, ns));
         }
     }
@@ -484,9 +483,42 @@ pub async fn run(ctx: &Ctx, args: &BindArgs) -> Result<BindReport, Error> {
         .clone()
         .unwrap_or_else(|| names::credential_name(&issuer.value, ns, &c.sa));
 
+    // The identity's credentials and each role (definition, then an existing assignment) are
+    // independent reads: one concurrent wave.
+    let principal = identity
+        .as_ref()
+        .ok()
+        .map(|i| i.properties.principal_id.clone());
+    let credentials = async {
+        match &identity {
+            Ok(i) => az.arm.credentials(&i.id).await.map_err(Error::from),
+            Err(_) => Ok(Vec::new()),
+        }
+    };
+    let role_lookups = futures::future::try_join_all(
+        args.scope
+            .iter()
+            .flat_map(|scope| args.role.iter().map(move |role| (scope, role)))
+            .map(|(scope, role)| {
+                let (az, principal) = (&az, principal.as_deref());
+                async move {
+                    let def = az.arm.role_definition(scope, role).await?.ok_or_else(|| {
+                        InputError::new("role", role, format!("a role definition at scope {scope}"))
+                            .with_hint("list roles with `az role definition list --query [].roleName -o tsv`")
+                    })?;
+                    let existing = match principal {
+                        Some(p) => az.arm.find_assignment(scope, &def.id, p).await?,
+                        None => None,
+                    };
+                    Ok::<_, Error>((scope.clone(), def, existing.is_some()))
+                }
+            }),
+    );
+    let (existing, role_facts) = tokio::try_join!(credentials, role_lookups)?;
+
     let mut steps = Vec::new();
-    let (existing, summary_) = match &identity {
-        Ok(i) => (az.arm.credentials(&i.id).await?, summary(i)),
+    let summary_ = match &identity {
+        Ok(i) => summary(i),
         Err(id) if args.create_identity => {
             let location = args.location.clone().unwrap_or_default();
             steps.push(Step {
@@ -496,17 +528,14 @@ pub async fn run(ctx: &Ctx, args: &BindArgs) -> Result<BindReport, Error> {
                 detail: format!("in resource group {} ({location})", id.resource_group),
                 body: Some(serde_json::json!({ "location": location })),
             });
-            (
-                Vec::new(),
-                IdentitySummary {
-                    name: id.name.clone(),
-                    resource_group: id.resource_group.clone(),
-                    id: id.path(),
-                    client_id: None,
-                    principal_id: None,
-                    tenant_id: None,
-                },
-            )
+            IdentitySummary {
+                name: id.name.clone(),
+                resource_group: id.resource_group.clone(),
+                id: id.path(),
+                client_id: None,
+                principal_id: None,
+                tenant_id: None,
+            }
         }
         Err(id) => return Err(not_found(&id.name, &id.resource_group)),
     };
@@ -527,39 +556,27 @@ pub async fn run(ctx: &Ctx, args: &BindArgs) -> Result<BindReport, Error> {
 
     // Role assignments are planned once the principal is known (a new identity: at apply time).
     let mut roles = Vec::new();
-    if let Some(scope) = &args.scope {
-        for role in &args.role {
-            let def = az.arm.role_definition(scope, role).await?.ok_or_else(|| {
-                InputError::new("role", role, format!("a role definition at scope {scope}"))
-                    .with_hint(
-                        "list roles with `az role definition list --query [].roleName -o tsv`",
-                    )
-            })?;
-            let existing = match &summary_.principal_id {
-                Some(p) => az.arm.find_assignment(scope, &def.id, p).await?,
-                None => None,
-            };
-            let action = if existing.is_some() {
-                Action::Unchanged
-            } else {
-                Action::Create
-            };
-            steps.push(Step {
-                kind: StepKind::RoleAssignment,
-                action,
-                target: format!("role '{}' on {scope}", def.properties.role_name),
-                detail: format!(
-                    "for principal {}",
-                    summary_.principal_id.as_deref().unwrap_or("<new identity>")
-                ),
-                body: summary_
-                    .principal_id
-                    .as_ref()
-                    .filter(|_| action == Action::Create)
-                    .map(|p| serde_json::to_value(assignment_body(&def.id, p)).unwrap()),
-            });
-            roles.push((scope.clone(), def.id));
-        }
+    for (scope, def, exists) in role_facts {
+        let action = if exists {
+            Action::Unchanged
+        } else {
+            Action::Create
+        };
+        steps.push(Step {
+            kind: StepKind::RoleAssignment,
+            action,
+            target: format!("role '{}' on {scope}", def.properties.role_name),
+            detail: format!(
+                "for principal {}",
+                summary_.principal_id.as_deref().unwrap_or("<new identity>")
+            ),
+            body: summary_
+                .principal_id
+                .as_ref()
+                .filter(|_| action == Action::Create)
+                .map(|p| serde_json::to_value(assignment_body(&def.id, p)).unwrap()),
+        });
+        roles.push((scope, def.id));
     }
 
     let tenant_ann = tenant_annotation(

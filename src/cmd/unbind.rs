@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::bind::{
-    IdentitySummary, IssuerQuery, IssuerReport, find_issuer, forbidden, resolve_identity,
+    IdentitySummary, IssuerQuery, IssuerReport, find_issuer, forbidden, resolve_identity, summary,
 };
 use crate::{
     Error,
@@ -186,14 +186,7 @@ pub async fn run(ctx: &Ctx, args: &UnbindArgs) -> Result<UnbindReport, Error> {
         namespace: ns,
         service_account: sa_name,
         issuer,
-        identity: identity.as_ref().map(|i| IdentitySummary {
-            name: i.name.clone(),
-            resource_group: i.resource_group().unwrap_or_default(),
-            id: i.id.clone(),
-            client_id: Some(i.properties.client_id.clone()),
-            principal_id: Some(i.properties.principal_id.clone()),
-            tenant_id: Some(i.properties.tenant_id.clone()),
-        }),
+        identity: identity.as_ref().map(summary),
         steps,
         warnings,
     })

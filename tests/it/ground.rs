@@ -274,17 +274,11 @@ async fn limited_user_is_forbidden_where_admin_succeeds() {
 #[test]
 fn kubectl_finds_the_plugin() {
     let g = Ground::get();
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_kubectl-azwi"));
-    let dir = std::env::temp_dir().join(format!("azwi-path-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let link = dir.join("kubectl-azwi");
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(bin, &link).unwrap();
-    let path = format!(
-        "{}:{}",
-        dir.display(),
-        std::env::var("PATH").unwrap_or_default()
+    let (dir, path) = support::path_with(
+        "path",
+        &[("kubectl-azwi", env!("CARGO_BIN_EXE_kubectl-azwi"))],
     );
+    let link = dir.join("kubectl-azwi");
 
     let list = g
         .kubectl()

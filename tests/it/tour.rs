@@ -13,20 +13,12 @@ async fn the_walkthrough_tour_passes() {
     let ns = support::namespace(&g.client().await, "tour", &[]).await;
 
     // kubectl and the plugin (both binaries) on PATH, as `scripts/sandbox up` installs them.
-    let bin = std::env::temp_dir().join(format!("azwi-tour-{}", std::process::id()));
-    std::fs::create_dir_all(&bin).unwrap();
-    for (name, target) in [
-        ("kubectl-azwi", env!("CARGO_BIN_EXE_kubectl-azwi")),
-        ("kubectl", g.var("AZWI_GROUND_KUBECTL")),
-    ] {
-        let link = bin.join(name);
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(target, &link).unwrap();
-    }
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
+    let (_, path) = support::path_with(
+        "tour",
+        &[
+            ("kubectl-azwi", env!("CARGO_BIN_EXE_kubectl-azwi")),
+            ("kubectl", g.var("AZWI_GROUND_KUBECTL")),
+        ],
     );
     let out = Command::new("bash")
         .arg(support::repo().join("scripts/tour"))

@@ -193,3 +193,21 @@ pub async fn exec(pods: &Api<Pod>, pod: &str, container: &str, argv: &[&str]) ->
     );
     out
 }
+
+/// A directory of symlinks `name -> target` put first on PATH, as an install would;
+/// returns (that directory, the PATH value).
+pub fn path_with(tag: &str, links: &[(&str, &str)]) -> (PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("azwi-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, target) in links {
+        let link = dir.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(target, &link).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (dir, path)
+}
