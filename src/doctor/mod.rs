@@ -1,6 +1,7 @@
 //! `kubectl azwi doctor`: gather facts (gather.rs, the only I/O), run the check table
 //! (checks.rs, pure), and return a `Report` that output/checklist.rs renders.
 
+pub mod can;
 pub mod checks;
 pub mod gather;
 pub mod model;
