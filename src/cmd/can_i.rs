@@ -207,6 +207,60 @@ fn find_identity(
     ))
 }
 
+/// Who the ServiceAccount is to Azure: the given principal id, or the managed identity its
+/// client id names (`None`: the ServiceAccount names no identity at all).
+fn principal(
+    ask: &Ask,
+    ns: &str,
+    (sa, client_id): (String, Option<String>),
+    ids: &[crate::azure::msi::Identity],
+    subscription: &str,
+) -> Result<Principal, Error> {
+    let mut p = Principal {
+        namespace: ns.to_string(),
+        service_account: sa,
+        client_id,
+        object_id: None,
+        kind: "managedIdentity",
+        identity: None,
+    };
+    match (&ask.principal_id, &p.client_id) {
+        (Some(id), _) => {
+            p.kind = "given";
+            p.object_id = Some(id.to_string());
+        }
+        (None, Some(c)) => {
+            let (oid, name) = find_identity(ids, c, subscription)?;
+            p.identity = Some(name);
+            p.object_id = Some(oid);
+        }
+        (None, None) => {}
+    }
+    Ok(p)
+}
+
+/// What the verdict alone does not say: roles not read, conditional denials, where denials
+/// come from.
+fn notes(d: &Decision) -> Vec<String> {
+    let mut notes: Vec<String> = d
+        .unread_roles
+        .iter()
+        .map(|r| {
+            format!("role definition {r} could not be read: its assignments were not evaluated")
+        })
+        .collect();
+    if let Some(x) = d.denied.iter().find(|x| x.conditional) {
+        notes.push(format!(
+            "{} (the condition is evaluated per request)",
+            explain::denial(x)
+        ));
+    }
+    if d.allowed == Allowed::No && d.denied.iter().any(|x| !x.conditional) {
+        notes.push("deny assignments are made by Azure itself (managed applications, deployment stacks, Blueprints): lift or exclude the principal where it was made".into());
+    }
+    notes
+}
+
 pub async fn run(ctx: &Ctx, ask: &Ask) -> Result<Report, Error> {
     let started = Instant::now();
     let mut kube_calls = 0;
@@ -220,56 +274,19 @@ pub async fn run(ctx: &Ctx, ask: &Ask) -> Result<Report, Error> {
         Ok::<_, AzureError>((az, ids))
     };
     let (cluster, azure) = tokio::join!(cluster, azure);
-    let (sa, client_id) = cluster?;
     let (az, ids) = azure?;
-    let mut principal = Principal {
-        namespace: ctx.kube.namespace.clone(),
-        service_account: sa.clone(),
-        client_id: client_id.clone(),
-        object_id: None,
-        kind: "managedIdentity",
-        identity: None,
+    let principal = principal(ask, &ctx.kube.namespace, cluster?, &ids, &az.subscription)?;
+    let Some(object_id) = principal.object_id.clone() else {
+        let reason = format!(
+            "serviceaccount {} has no {} annotation: its pods get no Azure identity",
+            principal.service_account,
+            keys::CLIENT_ID_ANNOTATION
+        );
+        let cost = (kube_calls, az.arm.calls());
+        return Ok(unbound(ask, principal, reason, cost, started));
     };
-    let mut notes = Vec::new();
-    let object_id = match (&ask.principal_id, &client_id) {
-        (Some(p), _) => {
-            principal.kind = "given";
-            p.to_string()
-        }
-        (None, Some(c)) => {
-            let (oid, name) = find_identity(&ids, c, &az.subscription)?;
-            principal.identity = Some(name);
-            oid
-        }
-        (None, None) => {
-            let reason = format!(
-                "serviceaccount {sa} has no {} annotation: its pods get no Azure identity",
-                keys::CLIENT_ID_ANNOTATION
-            );
-            return Ok(unbound(
-                ask,
-                principal,
-                reason,
-                kube_calls,
-                az.arm.calls(),
-                started,
-            ));
-        }
-    };
-    principal.object_id = Some(object_id.clone());
     let (view, cost) = az.arm.rbac_view(&ask.scope, &object_id).await?;
     let decision = rbac::evaluate(&ask.scope.id, &ask.action, &view);
-    for r in &decision.unread_roles {
-        notes.push(format!(
-            "role definition {r} could not be read: its assignments were not evaluated"
-        ));
-    }
-    if let Some(x) = decision.denied.iter().find(|x| x.conditional) {
-        notes.push(format!(
-            "{} (the condition is evaluated per request)",
-            explain::denial(x)
-        ));
-    }
     let mut waves = 1 + cost.waves;
     let fix = match fix_role(ask, &decision, &az.arm).await? {
         Some((role, listed)) => {
@@ -278,9 +295,6 @@ pub async fn run(ctx: &Ctx, ask: &Ask) -> Result<Report, Error> {
         }
         None => None,
     };
-    if decision.allowed == Allowed::No && decision.denied.iter().any(|d| !d.conditional) {
-        notes.push("deny assignments are made by Azure itself (managed applications, deployment stacks, Blueprints): lift or exclude the principal where it was made".into());
-    }
     Ok(Report {
         allowed: decision.allowed,
         action: ask.action.clone(),
@@ -290,7 +304,7 @@ pub async fn run(ctx: &Ctx, ask: &Ask) -> Result<Report, Error> {
         reason: explain::summary(&decision, &ask.action),
         nearest: explain::nearest(&decision),
         fix,
-        notes,
+        notes: notes(&decision),
         stats: Stats {
             kube_calls,
             arm_calls: az.arm.calls(),
@@ -306,8 +320,7 @@ fn unbound(
     ask: &Ask,
     principal: Principal,
     reason: String,
-    kube: u64,
-    arm: u64,
+    (kube, arm): (u64, u64),
     started: Instant,
 ) -> Report {
     Report {

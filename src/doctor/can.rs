@@ -45,7 +45,7 @@ pub async fn gather(
     let ask =
         ask.ok_or_else(|| Gap::not_asked("pass --can ACTION --scope SCOPE to check a permission"))?;
     let i = identity
-        .ok_or_else(|| Gap::not_asked("no managed identity to check (see azure-identity)"))?;
+        .ok_or_else(|| Gap::unreachable("no managed identity to check (see azure-identity)"))?;
     let principal = i.properties.principal_id.clone();
     let (view, _) = arm.rbac_view(&ask.scope, &principal).await.map_err(|e| {
         if e.status() == Some(403) {
@@ -69,7 +69,9 @@ pub async fn gather(
 pub fn check(f: &Facts) -> Verdict {
     let c = match &f.can {
         Ok(c) => c,
-        Err(Gap::NotAsked { why }) => return Verdict::skip(why.clone()),
+        Err(Gap::NotAsked { why } | Gap::Unreachable { reason: why }) => {
+            return Verdict::skip(why.clone());
+        }
         Err(g) => {
             return Verdict::warn(
                 g.describe("role assignments"),
@@ -174,5 +176,22 @@ pub mod tests {
         );
         f.can = Err(Gap::not_asked("pass --can"));
         assert_eq!(check(&f).status, Status::Skip);
+    }
+
+    #[test]
+    fn shown_only_when_asked() {
+        let mut f = Facts::empty("ns", 0);
+        f.target = Some(crate::wi::target::Target::parse("pod/app").unwrap());
+        let shown = |f: &Facts| {
+            crate::doctor::run(f, crate::doctor::checks::CHECKS, Default::default())
+                .get("azure-can")
+                .is_some()
+        };
+        f.can = Err(Gap::not_asked("--can not given"));
+        assert!(!shown(&f));
+        f.can = Err(Gap::unreachable("Azure was not reached"));
+        assert!(shown(&f), "asked but not answerable: said so");
+        f.can = Ok(granted());
+        assert!(shown(&f));
     }
 }

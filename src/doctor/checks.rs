@@ -140,7 +140,7 @@ pub const CHECKS: &[Check] = &[
     // --can ACTION --scope SCOPE (src/doctor/can.rs).
     Check {
         id: "azure-can",
-        category: Category::Azure,
+        category: Category::Access,
         title: "the identity may perform --can ACTION at --scope",
         run: super::can::check,
     },
@@ -1233,7 +1233,6 @@ mod tests {
             tenant: "t".into(),
             expires: Some(NOW + 3600),
         });
-        f.can = Ok(crate::doctor::can::tests::granted());
         f
     }
 

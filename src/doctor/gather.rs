@@ -455,7 +455,12 @@ pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> (Facts, Stats) {
     let (pods, docs, azure) = tokio::join!(pods, issuer_docs, azure_facts);
     let waves = 2;
     let mut arm_calls = 0;
-    let mut can = Err(Gap::not_asked("no Azure view"));
+    let mut can = match ask.can {
+        Some(_) => Err(Gap::unreachable(
+            "Azure was not reached (see the azure checks)",
+        )),
+        None => Err(Gap::not_asked("--can not given")),
+    };
     f.azure = azure.map(|(a, calls, c)| {
         arm_calls = calls;
         can = c;

@@ -10,9 +10,12 @@ pub use model::{Category, Check, Facts, Report, Status, Verdict};
 
 use model::{CategoryResult, CheckResult, Stats};
 
-/// Which checks apply to a target: with no target only the cluster is checked.
+/// Which checks apply to a target: with no target only the cluster is checked; access
+/// checks only when asked for (`--can`).
 pub fn applies(check: &Check, facts: &Facts) -> bool {
-    facts.target.is_some() || check.category == Category::Cluster
+    let asked = !matches!(facts.can, Err(model::Gap::NotAsked { .. }));
+    (facts.target.is_some() || check.category == Category::Cluster)
+        && (check.category != Category::Access || asked)
 }
 
 /// Runs every applicable check of `table` on `facts`, grouped by category in table order.

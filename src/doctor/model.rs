@@ -181,6 +181,8 @@ pub enum Category {
     Pod,
     Token,
     Azure,
+    /// Permissions asked for with `--can`: shown only then.
+    Access,
     Exchange,
 }
 
@@ -192,6 +194,7 @@ impl Category {
             Category::Pod => "pod",
             Category::Token => "token",
             Category::Azure => "azure",
+            Category::Access => "azure access",
             Category::Exchange => "token exchange",
         }
     }
