@@ -7,6 +7,7 @@ pub mod credential;
 pub mod entra;
 mod error;
 pub mod msi;
+pub mod rbac;
 
 pub use arm::Arm;
 pub use cloud::Cloud;
