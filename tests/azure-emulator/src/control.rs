@@ -102,6 +102,11 @@ struct NewPrincipal {
     object_id: Option<String>,
     /// Defaults to the subscription.
     scope: Option<String>,
+    /// Graph display name (default: derived from the kind and id).
+    display_name: Option<String>,
+    /// Microsoft Graph application permissions of a service principal, e.g.
+    /// `["Directory.Read.All"]` (default: none, as for a new app registration).
+    graph_roles: Vec<String>,
 }
 
 async fn create_subscription(State(st): State<Shared>, body: Bytes) -> Reply {
@@ -188,16 +193,26 @@ fn add_principal(w: &mut World, sub_id: &str, p: NewPrincipal) -> Result<Value, 
         Principal {
             tenant_id: tenant.clone(),
             kind: kind.clone(),
+            display_name: p.display_name.clone(),
             visible_at: Instant::now(),
         },
     );
     if kind == "ServicePrincipal" {
+        let client_id = guid();
         let app = App {
-            client_id: guid(),
+            display_name: p
+                .display_name
+                .clone()
+                .unwrap_or_else(|| format!("emulator-sp-{}", &client_id[..8])),
+            client_id,
             secret: format!("emu~{}", guid().replace('-', "")),
             object_id: object_id.clone(),
+            app_object_id: guid(),
             tenant_id: tenant.clone(),
+            graph_roles: p.graph_roles.clone(),
         };
+        out["appObjectId"] = json!(app.app_object_id);
+        out["displayName"] = json!(app.display_name);
         out["clientId"] = json!(app.client_id);
         out["clientSecret"] = json!(app.secret);
         w.apps.insert(app.client_id.clone(), app);

@@ -27,6 +27,13 @@ impl AppState {
     pub fn world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// The claims of an access token this emulator signed (ARM's and Graph's front doors).
+    pub fn own_token_claims(&self, token: &str) -> Option<Value> {
+        let decoded = crate::jwt::decode(token).ok()?;
+        decoded.verify(&self.signer.jwks()).ok()?;
+        Some(decoded.claims)
+    }
 }
 
 #[derive(Default)]
@@ -74,6 +81,20 @@ pub struct Settings {
     /// How far Entra's clock runs ahead of this machine's, so a fresh token can be seen as
     /// expired (AADSTS700024) without waiting out its lifetime.
     pub clock_offset_seconds: i64,
+    /// Which AADSTS code a token that matches no federated credential gets.
+    pub fic_mismatch_codes: MismatchCodes,
+}
+
+/// Entra answers the same mismatch with a per-field code (700211 issuer, 700212 audience,
+/// 700213 subject: Azure/azure-workload-identity#1200, Azure/login#482) or with the generic
+/// AADSTS70021 "No matching federated identity record found for presented assertion"
+/// (Azure/azure-workload-identity#616, #340): both are in public reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MismatchCodes {
+    #[default]
+    Specific,
+    Generic,
 }
 
 impl Default for Settings {
@@ -84,6 +105,7 @@ impl Default for Settings {
             fic_write_latency_ms: 0,
             page_size: 100,
             clock_offset_seconds: 0,
+            fic_mismatch_codes: MismatchCodes::Specific,
         }
     }
 }
@@ -159,13 +181,20 @@ pub struct Cluster {
 pub struct App {
     pub client_id: String,
     pub secret: String,
+    /// The service principal's object id (what role assignments name).
     pub object_id: String,
+    /// The application object's own id (Graph `/applications/{id}`), not the client id.
+    pub app_object_id: String,
+    pub display_name: String,
     pub tenant_id: String,
+    /// Microsoft Graph application permissions granted to it (the `roles` of its Graph tokens).
+    pub graph_roles: Vec<String>,
 }
 
 pub struct Principal {
     pub tenant_id: String,
     pub kind: String,
+    pub display_name: Option<String>,
     /// Role assignments naming this principal fail with PrincipalNotFound before this instant.
     pub visible_at: Instant,
 }

@@ -324,10 +324,7 @@ pub fn list_assignments(req: &Req<'_>, scope: &str) -> ArmResult {
             "Tenant-level role assignment listing is not supported by this emulator.",
         )
     })?;
-    let filter = req.query_ci("$filter").unwrap_or("");
-    let at_scope = filter.to_ascii_lowercase().contains("atscope()");
-    let principal =
-        quoted_after(filter, "principalid eq").or_else(|| quoted_after(filter, "assignedto("));
+    let filter = AssignmentFilter::parse(req.query_ci("$filter"))?;
     let mut w = req.st.world();
     let s = sub_mut(&mut w, &sub_id)?;
     if let Some(rg) = scope_resource_group(&scope)
@@ -338,19 +335,93 @@ pub fn list_assignments(req: &Req<'_>, scope: &str) -> ArmResult {
     let value: Vec<Value> = s
         .role_assignments
         .values()
-        .filter(|ra| {
-            // Unfiltered lists include assignments above and below the scope; atScope() only
-            // those at or above it.
-            scope_covers(&ra.scope, &scope) || (!at_scope && scope_covers(&scope, &ra.scope))
-        })
-        .filter(|ra| {
-            principal
-                .as_deref()
-                .is_none_or(|p| ra.principal_id.eq_ignore_ascii_case(p))
-        })
+        .filter(|ra| filter.matches(ra, &scope))
         .map(assignment_json)
         .collect();
     json(StatusCode::OK, json!({"value": value}))
+}
+
+/// The `$filter` forms role assignment lists accept, and nothing else (ARM answers any other
+/// filter 400 `UnsupportedQuery`, it never ignores one).
+///
+/// Sources: the 2022-04-01 spec's `$filter` description (data/azure-api/authorization/2022-04-01/
+/// authorization-RoleAssignmentsCalls.json): `atScope()` = at or above the scope, `principalId eq
+/// {id}` = at, above or below for that principal; MicrosoftDocs role-assignments-list-rest.md:
+/// `assignedTo('{id}')` and `atScope() and assignedTo('{id}')`; the error code and text as ARM
+/// returns them: Azure/azure-rest-api-specs#28255 (quoted with its code in
+/// turbot/steampipe-plugin-azure, `UnsupportedQuery`).
+#[derive(Debug, PartialEq)]
+pub enum AssignmentFilter {
+    /// No filter: at, above and below the scope.
+    All,
+    AtScope,
+    PrincipalId(String),
+    AssignedTo(String),
+    AtScopeAssignedTo(String),
+}
+
+impl AssignmentFilter {
+    pub fn parse(filter: Option<&str>) -> Result<Self, ArmError> {
+        let Some(raw) = filter else {
+            return Ok(Self::All);
+        };
+        let f = raw.trim();
+        let unsupported = || {
+            ArmError::bad_request(
+                "UnsupportedQuery",
+                format!(
+                    "The filter '{raw}' is not supported. Supported filters are either 'atScope()' or 'principalId eq '{{value}}' or assignedTo('{{value}}')'."
+                ),
+            )
+        };
+        if f.eq_ignore_ascii_case("atScope()") {
+            return Ok(Self::AtScope);
+        }
+        if let Some(id) = strip_call(f, "assignedTo") {
+            return Ok(Self::AssignedTo(id));
+        }
+        if let Some(id) = strip_prefix_ci(f, "principalId eq ").and_then(quoted) {
+            return Ok(Self::PrincipalId(id));
+        }
+        if let Some(rest) = strip_prefix_ci(f, "atScope() and ")
+            && let Some(id) = strip_call(rest.trim(), "assignedTo")
+        {
+            return Ok(Self::AtScopeAssignedTo(id));
+        }
+        Err(unsupported())
+    }
+
+    /// Whether `ra` is listed for a request at `scope`.
+    pub fn matches(&self, ra: &RoleAssignment, scope: &str) -> bool {
+        let at_or_above = scope_covers(&ra.scope, scope);
+        let related = at_or_above || scope_covers(scope, &ra.scope);
+        let is = |id: &str| ra.principal_id.eq_ignore_ascii_case(id);
+        match self {
+            Self::All => related,
+            Self::AtScope => at_or_above,
+            // Group membership is not modelled: a principal's own assignments only.
+            Self::PrincipalId(id) | Self::AssignedTo(id) => related && is(id),
+            Self::AtScopeAssignedTo(id) => at_or_above && is(id),
+        }
+    }
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+/// `'value'` (the whole string) -> `value`.
+fn quoted(s: &str) -> Option<String> {
+    let inner = s.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    (!inner.is_empty() && !inner.contains('\'')).then(|| inner.to_string())
+}
+
+/// `name('value')` (the whole string) -> `value`.
+fn strip_call(s: &str, name: &str) -> Option<String> {
+    let rest = strip_prefix_ci(s, name)?.trim_start();
+    quoted(rest.strip_prefix('(')?.strip_suffix(')')?)
 }
 
 pub fn assignment(req: &Req<'_>, scope: &str, name: &str) -> ArmResult {

@@ -4,6 +4,7 @@
 pub mod aks;
 pub mod authz;
 pub mod errors;
+pub mod metadata;
 pub mod msi;
 pub mod resources;
 
@@ -15,7 +16,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::jwt;
 use crate::store::{Shared, World};
 pub use errors::ArmError;
 
@@ -733,9 +733,8 @@ fn authenticate(st: &Shared, headers: &HeaderMap) -> Result<Caller, ArmError> {
             "The access token is invalid.",
         )
     };
-    let decoded = jwt::decode(token).map_err(|_| invalid())?;
-    decoded.verify(&st.signer.jwks()).map_err(|_| invalid())?;
-    let c = &decoded.claims;
+    let claims = st.own_token_claims(token).ok_or_else(invalid)?;
+    let c = &claims;
     let aud = c.get("aud").and_then(Value::as_str).unwrap_or("");
     if !ARM_AUDIENCES.contains(&aud) {
         return Err(unauthorized(

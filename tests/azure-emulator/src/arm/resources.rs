@@ -104,8 +104,11 @@ pub fn resource_group(req: &Req<'_>, sub: &str, rg: &str) -> ArmResult {
                 .to_string();
             let tags = body.get("tags").and_then(Value::as_object).cloned();
             if let Some(g) = s.rgs.get_mut(&k) {
+                // 409, as ARM answers it (jenkinsci/azure-vm-agents-plugin#110 and
+                // trailofbits/algo#1814 quote "Status code 409" with this code and text).
                 if !g.location.eq_ignore_ascii_case(&location) {
-                    return Err(ArmError::bad_request(
+                    return Err(ArmError::new(
+                        StatusCode::CONFLICT,
                         "InvalidResourceGroupLocation",
                         format!(
                             "Invalid resource group location '{location}'. The Resource group already exists in location '{}'.",
