@@ -263,6 +263,8 @@ struct NewCluster {
     issuer_url: Option<String>,
     workload_identity: Option<bool>,
     kubernetes_version: Option<String>,
+    /// The API server (and client credentials) the cluster's kubeconfigs point at.
+    kube_api_server: Option<crate::store::ApiServer>,
 }
 
 async fn register_cluster(State(st): State<Shared>, Path(sub): Path<String>, body: Bytes) -> Reply {
@@ -297,6 +299,7 @@ async fn register_cluster(State(st): State<Shared>, Path(sub): Path<String>, bod
         issuer_url: c.issuer_url,
         workload_identity: c.workload_identity.unwrap_or(true),
         kubernetes_version: c.kubernetes_version.unwrap_or_else(|| "1.33.2".into()),
+        api_server: c.kube_api_server,
     };
     let v = crate::arm::aks::cluster_json(&s.id, &cluster);
     s.clusters

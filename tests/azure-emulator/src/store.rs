@@ -176,6 +176,19 @@ pub struct Cluster {
     pub issuer_url: Option<String>,
     pub workload_identity: bool,
     pub kubernetes_version: String,
+    /// The Kubernetes API server the cluster's kubeconfigs point at (control API).
+    pub api_server: Option<ApiServer>,
+}
+
+/// Where and how a kubeconfig from listClusterUserCredential reaches the API server.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ApiServer {
+    pub server: String,
+    /// base64 PEM, as in a kubeconfig's `certificate-authority-data`.
+    pub certificate_authority_data: String,
+    pub client_certificate_data: String,
+    pub client_key_data: String,
 }
 
 pub struct App {

@@ -73,6 +73,8 @@ impl Req<'_> {
 pub struct Caller {
     pub oid: String,
     pub tid: String,
+    /// How ARM names the client in errors: the application id of an app token.
+    pub client: String,
 }
 
 #[derive(Debug, Clone)]
@@ -117,6 +119,13 @@ pub enum Route {
         rg: String,
         name: String,
     },
+    /// `POST .../managedClusters/{name}/listClusterUserCredential` (or `...AdminCredential`).
+    ClusterCredential {
+        sub: String,
+        rg: String,
+        name: String,
+        admin: bool,
+    },
     RoleAssignments {
         scope: String,
     },
@@ -145,7 +154,8 @@ impl Route {
             | Route::Fics { sub, .. }
             | Route::Fic { sub, .. }
             | Route::Clusters { sub, .. }
-            | Route::Cluster { sub, .. } => Some(sub.clone()),
+            | Route::Cluster { sub, .. }
+            | Route::ClusterCredential { sub, .. } => Some(sub.clone()),
             Route::RoleAssignments { scope }
             | Route::RoleAssignment { scope, .. }
             | Route::RoleDefinitions { scope }
@@ -167,6 +177,8 @@ impl Route {
             (Route::Fic { .. }, "DELETE") => "FederatedIdentityCredentials_Delete",
             (Route::RoleAssignment { .. }, "PUT") => "RoleAssignments_Create",
             (Route::RoleAssignment { .. }, "DELETE") => "RoleAssignments_Delete",
+            // A POST that only reads (the kubeconfig): nothing is written.
+            (Route::ClusterCredential { .. }, _) => return None,
             (_, "PUT" | "PATCH" | "DELETE" | "POST") => "Other_Write",
             _ => return None,
         })
@@ -181,6 +193,13 @@ impl Route {
         };
         let base = match self {
             Route::Subscriptions => return None,
+            // AKS's own actions: Reader (`*/read`) does not cover them.
+            Route::ClusterCredential { admin, .. } => {
+                return Some(format!(
+                    "Microsoft.ContainerService/managedClusters/listCluster{}Credential/action",
+                    if *admin { "Admin" } else { "User" }
+                ));
+            }
             Route::Subscription { .. } => "Microsoft.Resources/subscriptions",
             Route::ResourceGroups { .. } | Route::ResourceGroup { .. } => {
                 "Microsoft.Resources/subscriptions/resourceGroups"
@@ -219,7 +238,9 @@ impl Route {
                 "userAssignedIdentities/federatedIdentityCredentials",
                 &MSI_VERSIONS[3..],
             ),
-            Route::Clusters { .. } | Route::Cluster { .. } => ("managedClusters", AKS_VERSIONS),
+            Route::Clusters { .. } | Route::Cluster { .. } | Route::ClusterCredential { .. } => {
+                ("managedClusters", AKS_VERSIONS)
+            }
             Route::RoleAssignments { .. } | Route::RoleAssignment { .. } => {
                 ("roleAssignments", RA_VERSIONS)
             }
@@ -278,6 +299,10 @@ const AKS_VERSIONS: &[&str] = &[
     "2025-08-01",
     "2025-09-01",
     "2025-10-01",
+    // stable/2026-04-01/managedClusters.json in azure-rest-api-specs; 2026-06-01 is what
+    // azure-mgmt-containerservice 41.6.0 (pinned by azure-cli 2.91.0) sends by default.
+    "2026-04-01",
+    "2026-06-01",
 ];
 const RA_VERSIONS: &[&str] = &[
     "2015-07-01",
@@ -411,6 +436,19 @@ fn parse_route(path: &str) -> Option<Route> {
                         sub,
                         rg,
                         name: s(name),
+                    })
+                }
+                [name, action]
+                    if eq(ns, "Microsoft.ContainerService")
+                        && eq(t, "managedClusters")
+                        && (eq(action, "listClusterUserCredential")
+                            || eq(action, "listClusterAdminCredential")) =>
+                {
+                    Some(Route::ClusterCredential {
+                        sub,
+                        rg,
+                        name: s(name),
+                        admin: eq(action, "listClusterAdminCredential"),
                     })
                 }
                 _ => None,
@@ -557,7 +595,8 @@ async fn handle_inner(
                 StatusCode::FORBIDDEN,
                 "AuthorizationFailed",
                 format!(
-                    "The client '{oid}' with object id '{oid}' does not have authorization to perform action '{action}' over scope '{path}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+                    "The client '{client}' with object id '{oid}' does not have authorization to perform action '{action}' over scope '{path}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+                    client = caller.client,
                     oid = caller.oid
                 ),
             ));
@@ -617,6 +656,15 @@ async fn handle_inner(
         ) => msi::write_fic(&req, sub, rg, identity, name).await,
         (Route::Clusters { sub, rg }, "GET") => aks::list_clusters(&req, sub, rg.as_deref()),
         (Route::Cluster { sub, rg, name }, "GET") => aks::get_cluster(&req, sub, rg, name),
+        (
+            Route::ClusterCredential {
+                sub,
+                rg,
+                name,
+                admin,
+            },
+            "POST",
+        ) => aks::credentials(&req, sub, rg, name, *admin),
         (Route::RoleAssignments { scope }, "GET") => authz::list_assignments(&req, scope),
         (Route::RoleAssignment { scope, name }, _) => authz::assignment(&req, scope, name),
         (Route::RoleDefinitions { scope }, "GET") => authz::list_definitions(&req, scope),
@@ -760,9 +808,11 @@ fn authenticate(st: &Shared, headers: &HeaderMap) -> Result<Caller, ArmError> {
     }
     let oid = c.get("oid").and_then(Value::as_str).ok_or_else(invalid)?;
     let tid = c.get("tid").and_then(Value::as_str).ok_or_else(invalid)?;
+    let client = c.get("appid").and_then(Value::as_str).unwrap_or(oid);
     Ok(Caller {
         oid: oid.to_string(),
         tid: tid.to_string(),
+        client: client.to_string(),
     })
 }
 
