@@ -365,6 +365,12 @@ async fn az_walkthrough_identity_and_federated_credentials() {
     let mut show = fic_cmd("show");
     show.extend(["-n", "myFedIdentity"]);
     az.fails(&show, "ResourceNotFound");
+    // The group goes with a 202 that az polls at its Location until done.
+    az.ok(&["group", "delete", "-n", "myResourceGroup", "--yes"]);
+    assert_eq!(
+        az.tsv(&["group", "exists", "-n", "myResourceGroup"]),
+        "false"
+    );
 }
 
 #[tokio::test]

@@ -65,6 +65,8 @@ pub struct Subscription {
     pub faults: Vec<Fault>,
     pub writes: BTreeMap<String, u64>,
     pub settings: Settings,
+    /// Long-running operations (id -> when they finish), polled at their Location.
+    pub operations: HashMap<String, Instant>,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -83,6 +85,11 @@ pub struct Settings {
     pub clock_offset_seconds: i64,
     /// Which AADSTS code a token that matches no federated credential gets.
     pub fic_mismatch_codes: MismatchCodes,
+    /// How long a long-running operation (resource group delete) stays in progress.
+    pub async_operation_seconds: f64,
+    /// `Retry-After` on 202s. ARM sends 15 for a resource group delete; shorter here so that
+    /// clients that honour it (az does) keep the tests quick.
+    pub retry_after_seconds: u64,
 }
 
 /// Entra answers the same mismatch with a per-field code (700211 issuer, 700212 audience,
@@ -106,6 +113,8 @@ impl Default for Settings {
             page_size: 100,
             clock_offset_seconds: 0,
             fic_mismatch_codes: MismatchCodes::Specific,
+            async_operation_seconds: 0.0,
+            retry_after_seconds: 1,
         }
     }
 }
@@ -123,6 +132,7 @@ impl Subscription {
             faults: Vec::new(),
             writes: BTreeMap::new(),
             settings: Settings::default(),
+            operations: HashMap::new(),
         }
     }
 }

@@ -346,10 +346,12 @@ async fn rbac_and_authentication() {
         )
         .await;
     assert_arm_error(st, &b, 403, "AuthorizationFailed");
+    // ARM names a service principal by its application id, then its object id.
     let oid = reader["objectId"].as_str().unwrap();
+    let app = reader["clientId"].as_str().unwrap();
     let msg = b["error"]["message"].as_str().unwrap();
     assert!(
-        msg.starts_with(&format!("The client '{oid}' with object id '{oid}' does not have authorization to perform action 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write' over scope '/subscriptions/{}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ident/federatedIdentityCredentials/fic-f' or the scope is invalid.", s.sub)),
+        msg.starts_with(&format!("The client '{app}' with object id '{oid}' does not have authorization to perform action 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write' over scope '/subscriptions/{}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ident/federatedIdentityCredentials/fic-f' or the scope is invalid.", s.sub)),
         "{msg}"
     );
     // A Managed Identity Contributor at the RG writes FICs but cannot assign roles.
@@ -521,9 +523,29 @@ async fn api_version_rg_and_subscription_errors() {
         )
         .await;
     assert_eq!((st, b["value"].as_array().unwrap().len()), (200, 1));
-    let (st, _, _) = ctx
+    // Delete is long-running: 202 + Location (+ Retry-After), polled to 200 (ResourceGroups_Delete
+    // is x-ms-long-running-operation, 200/202, in the resources spec; `az group delete` polls).
+    ctx.control(
+        Method::PUT,
+        &format!("/_emulator/subscriptions/{}/settings", s.sub),
+        json!({"asyncOperationSeconds": 1.0}),
+    )
+    .await;
+    let (st, _, h) = ctx
         .arm(t, Method::DELETE, &rg("resourceGroups"), None)
         .await;
+    assert_eq!(st, 202);
+    assert_eq!(h["retry-after"], "1");
+    let location = h["location"].to_str().unwrap().to_string();
+    let poll = location.strip_prefix(ctx.emu.url()).unwrap().to_string();
+    assert!(poll.contains("/operationresults/"), "{poll}");
+    let (st, _, h) = ctx.arm(t, Method::GET, &poll, None).await;
+    assert_eq!(
+        (st, h["location"].to_str().unwrap()),
+        (202, location.as_str())
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (st, _, _) = ctx.arm(t, Method::GET, &poll, None).await;
     assert_eq!(st, 200);
     let (st, _, _) = ctx.arm(t, Method::HEAD, &rg("resourceGroups"), None).await;
     assert_eq!(st, 404);

@@ -83,6 +83,11 @@ pub enum Route {
     Subscription {
         sub: String,
     },
+    /// `GET /subscriptions/{sub}/operationresults/{id}`: a long-running operation's Location.
+    OperationResult {
+        sub: String,
+        id: String,
+    },
     ResourceGroups {
         sub: String,
     },
@@ -147,6 +152,7 @@ impl Route {
         match self {
             Route::Subscriptions => None,
             Route::Subscription { sub }
+            | Route::OperationResult { sub, .. }
             | Route::ResourceGroups { sub }
             | Route::ResourceGroup { sub, .. }
             | Route::Identities { sub, .. }
@@ -200,7 +206,9 @@ impl Route {
                     if *admin { "Admin" } else { "User" }
                 ));
             }
-            Route::Subscription { .. } => "Microsoft.Resources/subscriptions",
+            Route::Subscription { .. } | Route::OperationResult { .. } => {
+                "Microsoft.Resources/subscriptions"
+            }
             Route::ResourceGroups { .. } | Route::ResourceGroup { .. } => {
                 "Microsoft.Resources/subscriptions/resourceGroups"
             }
@@ -229,6 +237,7 @@ impl Route {
         match self {
             Route::Subscriptions
             | Route::Subscription { .. }
+            | Route::OperationResult { .. }
             | Route::ResourceGroups { .. }
             | Route::ResourceGroup { .. } => ("resourceGroups", RESOURCES_VERSIONS),
             Route::Identities { .. } | Route::Identity { .. } => {
@@ -381,6 +390,12 @@ fn parse_route(path: &str) -> Option<Route> {
     match segs.as_slice() {
         [a] if eq(a, "subscriptions") => Some(Route::Subscriptions),
         [a, sub] if eq(a, "subscriptions") => Some(Route::Subscription { sub: s(sub) }),
+        [a, sub, o, id] if eq(a, "subscriptions") && eq(o, "operationresults") => {
+            Some(Route::OperationResult {
+                sub: s(sub),
+                id: s(id),
+            })
+        }
         [a, sub, b] if eq(a, "subscriptions") && eq(b, "resourcegroups") => {
             Some(Route::ResourceGroups { sub: s(sub) })
         }
@@ -631,6 +646,7 @@ async fn handle_inner(
     match (&route, method.as_str()) {
         (Route::Subscriptions, "GET") => resources::list_subscriptions(&req),
         (Route::Subscription { sub }, "GET") => resources::get_subscription(&req, sub),
+        (Route::OperationResult { sub, id }, "GET") => resources::operation_result(&req, sub, id),
         (Route::ResourceGroups { sub }, "GET") => resources::list_rgs(&req, sub),
         (Route::ResourceGroup { sub, rg }, _) => resources::resource_group(&req, sub, rg),
         (Route::Identities { sub, rg }, "GET") => msi::list_identities(&req, sub, rg.as_deref()),
