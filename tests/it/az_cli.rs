@@ -420,8 +420,22 @@ async fn az_role_assignments_by_object_id_and_through_graph() {
     ]);
     assert_eq!(ra2["principalId"], pid);
     assert_eq!(ra2["principalType"], "ServicePrincipal");
-    // The same assignment again is no error for az (ARM's 409 RoleAssignmentExists is taken
-    // as "already there").
+    // The same assignment again: ARM's 409 RoleAssignmentExists, which az takes as "already
+    // there" and answers with the existing assignment (role/custom.py, "for idempotent").
+    let again = az.json(&[
+        "role",
+        "assignment",
+        "create",
+        "--assignee-object-id",
+        pid,
+        "--assignee-principal-type",
+        "ServicePrincipal",
+        "--role",
+        "Reader",
+        "--scope",
+        &scope,
+    ]);
+    assert_eq!(again["name"], ra["name"], "{again}");
     let listed = az.json(&[
         "role",
         "assignment",

@@ -365,25 +365,32 @@ async fn federated(
     // A credential still propagating is not there yet for the token service. An identity with
     // none it can see answers 70025, the code public reports show for an app or identity
     // without any federated credential (and for the minutes after the first one is created).
-    let now_instant = Instant::now();
-    let fics: Vec<Fic> = fics
-        .into_iter()
-        .filter(|f| f.changed + fic_delay <= now_instant)
-        .collect();
-    if fics.is_empty() {
-        return Err(EntraError::invalid_client(
-            70025,
-            format!(
-                "The client '{name}'({client_id}) has no configured federated identity credentials."
-            ),
-        ));
-    }
     // Which code a mismatch gets: the per-field codes, or the one generic 70021 (both are in
     // public reports for the same mistake; the control API picks).
     let mismatch = |specific: EntraError| match codes {
         MismatchCodes::Specific => specific,
         MismatchCodes::Generic => no_match_70021(),
     };
+    let none_configured = || {
+        EntraError::invalid_client(
+            70025,
+            format!(
+                "The client '{name}'({client_id}) has no configured federated identity credentials."
+            ),
+        )
+    };
+    if fics.is_empty() {
+        return Err(none_configured());
+    }
+    let now_instant = Instant::now();
+    let fics: Vec<Fic> = fics
+        .into_iter()
+        .filter(|f| f.changed + fic_delay <= now_instant)
+        .collect();
+    if fics.is_empty() {
+        // Only credentials still propagating: reported both as 70025 and as 70021.
+        return Err(mismatch(none_configured()));
+    }
     let by_issuer: Vec<&Fic> = fics.iter().filter(|f| f.issuer == iss).collect();
     if by_issuer.is_empty() {
         return Err(mismatch(EntraError::invalid_client(

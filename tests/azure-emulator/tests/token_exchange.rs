@@ -337,6 +337,29 @@ async fn generic_mismatch_mode_answers_70021_for_every_field() {
             "the 70021 form uses CRLF: {desc}"
         );
     }
+    // A new identity whose only credential is still propagating: 70021 in this mode (70025 in
+    // the other); an identity with none at all is 70025 in both.
+    f.settings(json!({"ficPropagationSeconds": 60})).await;
+    let fresh = f.ctx.put_identity(&f.s, "rg", "fresh").await;
+    f.credential("fresh", "only", SA).await;
+    let (st, b) = f
+        .exchange_as(
+            &f.s.tenant,
+            fresh["properties"]["clientId"].as_str().unwrap(),
+            &f.token(&f.issuer, SA, AUD, 3600),
+        )
+        .await;
+    assert_entra_error(st, &b, 400, "invalid_request", 70021);
+    let bare = f.ctx.put_identity(&f.s, "rg", "bare").await;
+    let (st, b) = f
+        .exchange_as(
+            &f.s.tenant,
+            bare["properties"]["clientId"].as_str().unwrap(),
+            &f.token(&f.issuer, SA, AUD, 3600),
+        )
+        .await;
+    assert_entra_error(st, &b, 401, "invalid_client", 70025);
+    f.settings(json!({"ficPropagationSeconds": 0})).await;
     // The matching token still works, and "specific" brings the per-field codes back.
     let (st, b) = f.exchange(&f.token(&f.issuer, SA, AUD, 3600)).await;
     assert_eq!(st, 200, "{b}");
