@@ -384,7 +384,7 @@ async fn az_role_assignments_by_object_id_and_through_graph() {
     );
     let scope = format!("/subscriptions/{}/resourceGroups/rg", sub.id);
     // Without Graph: the object id and its type given.
-    let ra = az.json(&[
+    let by_object_id = [
         "role",
         "assignment",
         "create",
@@ -396,7 +396,8 @@ async fn az_role_assignments_by_object_id_and_through_graph() {
         "Reader",
         "--scope",
         &scope,
-    ]);
+    ];
+    let ra = az.json(&by_object_id);
     assert_eq!(ra["principalId"], pid);
     assert!(
         ra["roleDefinitionId"]
@@ -422,19 +423,7 @@ async fn az_role_assignments_by_object_id_and_through_graph() {
     assert_eq!(ra2["principalType"], "ServicePrincipal");
     // The same assignment again: ARM's 409 RoleAssignmentExists, which az takes as "already
     // there" and answers with the existing assignment (role/custom.py, "for idempotent").
-    let again = az.json(&[
-        "role",
-        "assignment",
-        "create",
-        "--assignee-object-id",
-        pid,
-        "--assignee-principal-type",
-        "ServicePrincipal",
-        "--role",
-        "Reader",
-        "--scope",
-        &scope,
-    ]);
+    let again = az.json(&by_object_id);
     assert_eq!(again["name"], ra["name"], "{again}");
     let listed = az.json(&[
         "role",
