@@ -7,6 +7,10 @@ pub fn explain(code: u32) -> Option<(&'static str, &'static str)> {
             "no federated credential matches the token (or a new one has not propagated yet)",
             "compare the token's iss/sub/aud with the identity's credentials (`kubectl azwi doctor`); a credential created in the last minutes may still be propagating: wait and retry",
         ),
+        70025 => (
+            "the identity has no federated credential Entra can see (none exists, or the first one has not propagated yet)",
+            "create the credential for this service account: `kubectl azwi bind SA --identity ID` (`kubectl azwi doctor` names both); if you just did, wait a minute or two and retry",
+        ),
         700211 => (
             "no federated credential has the token's issuer",
             "the credential's issuer must equal the cluster's OIDC issuer character for character, trailing '/' included",
@@ -60,7 +64,7 @@ mod tests {
     #[test]
     fn every_listed_code_has_a_fix() {
         for code in [
-            70021, 700211, 700212, 700213, 700024, 90061, 50166, 700016, 7000215, 700027,
+            70021, 70025, 700211, 700212, 700213, 700024, 90061, 50166, 700016, 7000215, 700027,
         ] {
             let (meaning, fix) = explain(code).unwrap();
             assert!(!meaning.is_empty() && !fix.is_empty(), "{code}");

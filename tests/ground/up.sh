@@ -106,7 +106,8 @@ leaf() { # name subject eku [san]
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
   SAN_LOCAL="IP:127.0.0.1,DNS:localhost"
   leaf apiserver "/CN=kube-apiserver" serverAuth "$SAN_LOCAL,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1"
-  leaf emulator "/CN=azure-emulator" serverAuth "$SAN_LOCAL"
+  # graph.microsoft.com: the emulator answers for it through its CONNECT proxy (azure-emulator README).
+  leaf emulator "/CN=azure-emulator" serverAuth "$SAN_LOCAL,DNS:graph.microsoft.com"
   leaf kwok "/CN=$NODE" serverAuth "$SAN_LOCAL,DNS:$NODE"
   leaf webhook "/CN=azure-wi-webhook" serverAuth \
     "$SAN_LOCAL,DNS:azure-wi-webhook-webhook-service.azure-workload-identity-system.svc"

@@ -7,9 +7,10 @@ use kube::{Api, api::PostParams};
 use kubectl_azwi::wi::{claims::Jwt, keys};
 use serde_json::{Value, json};
 
+use crate::doctor::{Bench, check};
 use crate::support::{
     self, Ground,
-    azure::{Sub, exchange},
+    azure::{Sub, exchange, run_plugin},
     fixtures,
 };
 
@@ -119,8 +120,11 @@ async fn another_service_account_is_aadsts700213() {
     assert_eq!(code(&body), 700213, "{status} {body}");
 }
 
+/// A credential Entra cannot see yet (still propagating) on an identity with no other one:
+/// AADSTS70025, "has no configured federated identity credentials"; the same token works once
+/// it has propagated.
 #[tokio::test]
-async fn a_new_credential_is_aadsts70021_while_it_propagates() {
+async fn a_new_credential_is_aadsts70025_while_it_propagates() {
     let g = Ground::get();
     let sub = Sub::new().await;
     sub.control(
@@ -137,12 +141,91 @@ async fn a_new_credential_is_aadsts70021_while_it_propagates() {
     sub.arm("PUT", &format!("{}/federatedIdentityCredentials/fic?api-version=2023-01-31", id["id"].as_str().unwrap()), Some(json!({"properties": {"issuer": g.issuer(), "subject": subject, "audiences": [keys::AUDIENCE]}})))
         .await;
     let (status, body) = exchange(&sub.tenant, client_id, &token).await;
-    assert_eq!((status, code(&body)), (400, 70021), "{body}");
+    assert_eq!((status, code(&body)), (401, 70025), "{body}");
     // Once propagated, the same token works.
     sub.control("PUT", "settings", Some(json!({"ficPropagationSeconds": 0})))
         .await;
     let (status, body) = exchange(&sub.tenant, client_id, &token).await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// Public reports show Entra answering a subject mismatch with AADSTS700213 and with the
+/// generic AADSTS70021 (see the emulator's `ficMismatchCodes`). The plugin explains each:
+/// `doctor --exchange` and `exec-login` name the code and a fix that applies, and doctor's
+/// credential check names the exact subject either way.
+#[tokio::test]
+async fn a_subject_mismatch_is_explained_in_either_of_entras_answers() {
+    for (mode, want, fix) in [
+        (
+            "specific",
+            "AADSTS700213",
+            "fix serviceAccountName or bind that account",
+        ),
+        ("generic", "AADSTS70021", "kubectl azwi doctor"),
+    ] {
+        let b = Bench::new("xchg-subject", &[]).await;
+        b.sub
+            .control("PUT", "settings", Some(json!({"ficMismatchCodes": mode})))
+            .await;
+        b.credential(Ground::get().issuer(), &b.subject("someone-else"))
+            .await;
+        b.sa("wi", &[(keys::CLIENT_ID_ANNOTATION, &b.client_id)])
+            .await;
+        b.pod("app", "wi", &[fixtures::use_label()], &[], None)
+            .await;
+        let (code, r) = b.doctor(&["pod/app", "--exchange"]);
+        assert_eq!(code, 3, "{r:#}");
+        let x = check(&r, "token-exchange");
+        assert_eq!(x["status"], "fail", "{x}");
+        assert!(x["detail"].as_str().unwrap().contains(want), "{mode}: {x}");
+        assert!(x["hint"].as_str().unwrap().contains(fix), "{mode}: {x}");
+        let c = check(&r, "azure-credential");
+        assert!(
+            c["hint"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("--subject {}", b.subject("wi"))),
+            "{mode}: {c}"
+        );
+        let (code, out, err) = run_plugin(
+            &["exec-login", "pod/app", "-n", &b.ns, "-o", "json"],
+            &b.sub.env(),
+        );
+        assert_eq!(code, 1, "{out}{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["failure"]["code"], want, "{mode}: {v:#}");
+        assert!(
+            v["failure"]["fix"].as_str().unwrap().contains(fix),
+            "{mode}: {v:#}"
+        );
+    }
+}
+
+/// No credential at all is AADSTS70025; its fix, followed literally (`kubectl azwi bind SA
+/// --identity ID`), makes the same pod's exchange work.
+#[tokio::test]
+async fn no_credential_is_aadsts70025_and_its_fix_works() {
+    let b = Bench::new("xchg-none", &[]).await;
+    b.sa("wi", &[(keys::CLIENT_ID_ANNOTATION, &b.client_id)])
+        .await;
+    b.pod("app", "wi", &[fixtures::use_label()], &[], None)
+        .await;
+    let (_, r) = b.doctor(&["pod/app", "--exchange"]);
+    let x = check(&r, "token-exchange");
+    assert!(x["detail"].as_str().unwrap().contains("AADSTS70025"), "{x}");
+    let hint = x["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("kubectl azwi bind SA --identity ID"),
+        "{hint}"
+    );
+    let (code, out, err) = run_plugin(
+        &["bind", "wi", "-n", &b.ns, "--identity", &b.client_id],
+        &b.sub.env(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, r) = b.doctor(&["pod/app", "--exchange"]);
+    assert_eq!(check(&r, "token-exchange")["status"], "pass", "{r:#}");
+    assert_eq!(code, 0, "{r:#}");
 }
 
 #[tokio::test]

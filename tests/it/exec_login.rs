@@ -78,12 +78,13 @@ async fn unbound_pod_fails_with_the_decoded_code() {
         let (code, r, err) = login(&b, "pod/app", &[]);
         assert_eq!(code, 1, "{r:#}");
         assert_eq!(r["via"], via);
-        assert_eq!(r["failure"]["code"], "AADSTS70021", "{r:#}");
+        // An identity without any federated credential: Entra's AADSTS70025.
+        assert_eq!(r["failure"]["code"], "AADSTS70025", "{r:#}");
         assert!(
             r["failure"]["fix"].as_str().unwrap().contains("doctor"),
             "{r:#}"
         );
-        assert!(err.contains("AADSTS70021"), "{err}");
+        assert!(err.contains("AADSTS70025"), "{err}");
     }
 }
 

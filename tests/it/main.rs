@@ -2,6 +2,7 @@
 //! (kube-apiserver + workload-identity webhook + kwok, and the Azure emulator).
 mod support;
 
+mod az_cli;
 mod bind;
 mod can_i;
 mod dist;

@@ -1,5 +1,5 @@
 //! The evaluator against Microsoft's documented rules, one row per rule, with Microsoft's
-//! published built-in roles (tests/azure-emulator/data/builtin-roles.json, see its NOTICE).
+//! published built-in roles (tests/azure-emulator/data/azure-api/authorization/builtin-roles/roles.json, see its NOTICE).
 
 use std::collections::BTreeMap;
 
@@ -37,7 +37,7 @@ pub fn builtin_roles() -> Vec<RoleDef> {
         permissions: Vec<Permission>,
     }
     let raw: Vec<Raw> = serde_json::from_str(include_str!(
-        "../../../tests/azure-emulator/data/builtin-roles.json"
+        "../../../tests/azure-emulator/data/azure-api/authorization/builtin-roles/roles.json"
     ))
     .unwrap();
     raw.into_iter()

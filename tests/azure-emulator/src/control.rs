@@ -107,6 +107,11 @@ struct NewPrincipal {
     scope: Option<String>,
     /// Entra groups this principal is a member of.
     member_of: Vec<String>,
+    /// Graph display name (default: derived from the kind and id).
+    display_name: Option<String>,
+    /// Microsoft Graph application permissions of a service principal, e.g.
+    /// `["Directory.Read.All"]` (default: none, as for a new app registration).
+    graph_roles: Vec<String>,
 }
 
 async fn create_subscription(State(st): State<Shared>, body: Bytes) -> Reply {
@@ -199,16 +204,26 @@ fn add_principal(w: &mut World, sub_id: &str, p: NewPrincipal) -> Result<Value, 
         Principal {
             tenant_id: tenant.clone(),
             kind: kind.clone(),
+            display_name: p.display_name.clone(),
             visible_at: Instant::now(),
         },
     );
     if kind == "ServicePrincipal" {
+        let client_id = guid();
         let app = App {
-            client_id: guid(),
+            display_name: p
+                .display_name
+                .clone()
+                .unwrap_or_else(|| format!("emulator-sp-{}", &client_id[..8])),
+            client_id,
             secret: format!("emu~{}", guid().replace('-', "")),
             object_id: object_id.clone(),
+            app_object_id: guid(),
             tenant_id: tenant.clone(),
+            graph_roles: p.graph_roles.clone(),
         };
+        out["appObjectId"] = json!(app.app_object_id);
+        out["displayName"] = json!(app.display_name);
         out["clientId"] = json!(app.client_id);
         out["clientSecret"] = json!(app.secret);
         w.apps.insert(app.client_id.clone(), app);
@@ -260,6 +275,8 @@ struct NewCluster {
     issuer_url: Option<String>,
     workload_identity: Option<bool>,
     kubernetes_version: Option<String>,
+    /// The API server (and client credentials) the cluster's kubeconfigs point at.
+    kube_api_server: Option<crate::store::ApiServer>,
 }
 
 async fn register_cluster(State(st): State<Shared>, Path(sub): Path<String>, body: Bytes) -> Reply {
@@ -294,6 +311,7 @@ async fn register_cluster(State(st): State<Shared>, Path(sub): Path<String>, bod
         issuer_url: c.issuer_url,
         workload_identity: c.workload_identity.unwrap_or(true),
         kubernetes_version: c.kubernetes_version.unwrap_or_else(|| "1.33.2".into()),
+        api_server: c.kube_api_server,
     };
     let v = crate::arm::aks::cluster_json(&s.id, &cluster);
     s.clusters

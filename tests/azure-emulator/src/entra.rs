@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::jwt;
-use crate::store::{Fic, Shared, guid, secs};
+use crate::store::{Fic, MismatchCodes, Shared, guid, secs};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Clock skew Entra tolerates on assertion exp/nbf.
@@ -134,6 +134,8 @@ struct Principal {
     client_id: String,
     object_id: String,
     mirid: Option<String>,
+    /// Graph application permissions, put in Graph tokens' `roles`.
+    graph_roles: Vec<String>,
 }
 
 pub async fn token(st: &Shared, tenant: &str, body: &[u8]) -> Response {
@@ -220,6 +222,7 @@ async fn token_inner(st: &Shared, tenant: &str, body: &[u8]) -> Result<Response,
             client_id: app.client_id.clone(),
             object_id: app.object_id.clone(),
             mirid: None,
+            graph_roles: app.graph_roles.clone(),
         }
     } else if let Some(assertion) = form.get("client_assertion") {
         if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
@@ -271,6 +274,12 @@ fn issue(st: &Shared, p: &Principal, resource: &str) -> Value {
     if let Some(m) = &p.mirid {
         claims["xms_mirid"] = json!(m);
     }
+    // Application permissions travel in `roles`, only in tokens for the API that defines them.
+    if crate::graph::GRAPH_AUDIENCES.contains(&claims["aud"].as_str().unwrap_or_default())
+        && !p.graph_roles.is_empty()
+    {
+        claims["roles"] = json!(p.graph_roles);
+    }
     json!({
         "token_type": "Bearer",
         "expires_in": TOKEN_LIFETIME,
@@ -313,7 +322,7 @@ async fn federated(
     };
     let first_aud = auds.first().cloned().unwrap_or_default();
 
-    let (fics, principal, fic_delay, clock_offset) = {
+    let (fics, principal, fic_delay, clock_offset, codes, name) = {
         let w = st.world();
         let (s, i) = w
             .subs
@@ -335,9 +344,12 @@ async fn federated(
                 client_id: i.client_id.clone(),
                 object_id: i.principal_id.clone(),
                 mirid: Some(crate::arm::msi::identity_id(&s.id, &i.rg, &i.name)),
+                graph_roles: Vec::new(),
             },
             secs(s.settings.fic_propagation_seconds),
             s.settings.clock_offset_seconds,
+            s.settings.fic_mismatch_codes,
+            i.name.clone(),
         )
     };
     let no_match_70021 = || {
@@ -350,17 +362,43 @@ async fn federated(
         e.crlf = true;
         e
     };
+    // A credential still propagating is not there yet for the token service. An identity with
+    // none it can see answers 70025, the code public reports show for an app or identity
+    // without any federated credential (and for the minutes after the first one is created).
+    // Which code a mismatch gets: the per-field codes, or the one generic 70021 (both are in
+    // public reports for the same mistake; the control API picks).
+    let mismatch = |specific: EntraError| match codes {
+        MismatchCodes::Specific => specific,
+        MismatchCodes::Generic => no_match_70021(),
+    };
+    let none_configured = || {
+        EntraError::invalid_client(
+            70025,
+            format!(
+                "The client '{name}'({client_id}) has no configured federated identity credentials."
+            ),
+        )
+    };
     if fics.is_empty() {
-        return Err(no_match_70021());
+        return Err(none_configured());
+    }
+    let now_instant = Instant::now();
+    let fics: Vec<Fic> = fics
+        .into_iter()
+        .filter(|f| f.changed + fic_delay <= now_instant)
+        .collect();
+    if fics.is_empty() {
+        // Only credentials still propagating: reported both as 70025 and as 70021.
+        return Err(mismatch(none_configured()));
     }
     let by_issuer: Vec<&Fic> = fics.iter().filter(|f| f.issuer == iss).collect();
     if by_issuer.is_empty() {
-        return Err(EntraError::invalid_client(
+        return Err(mismatch(EntraError::invalid_client(
             700211,
             format!(
                 "No matching federated identity record found for presented assertion issuer '{iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {WIF_DOC}"
             ),
-        ));
+        )));
     }
 
     let jwks = fetch_issuer_keys(st, &iss).await?;
@@ -413,26 +451,23 @@ async fn federated(
 
     let by_subject: Vec<&&Fic> = by_issuer.iter().filter(|f| f.subject == sub).collect();
     if by_subject.is_empty() {
-        return Err(EntraError::invalid_client(
+        return Err(mismatch(EntraError::invalid_client(
             700213,
             format!(
                 "No matching federated identity record found for presented assertion subject '{sub}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {WIF_DOC}"
             ),
-        ));
+        )));
     }
-    let Some(fic) = by_subject
+    if !by_subject
         .iter()
-        .find(|f| f.audiences.iter().any(|a| auds.contains(a)))
-    else {
-        return Err(EntraError::invalid_client(
+        .any(|f| f.audiences.iter().any(|a| auds.contains(a)))
+    {
+        return Err(mismatch(EntraError::invalid_client(
             700212,
             format!(
                 "No matching federated identity record found for presented assertion audience '{first_aud}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {WIF_DOC}"
             ),
-        ));
-    };
-    if fic.changed + fic_delay > Instant::now() {
-        return Err(no_match_70021());
+        )));
     }
     Ok(principal)
 }

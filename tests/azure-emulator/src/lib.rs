@@ -1,12 +1,15 @@
 //! Azure emulator for kubectl-azwi tests: ARM (resource groups, managed identities + federated
-//! credentials, role assignments/definitions, AKS clusters), the Entra token endpoint and an
-//! AKS-like OIDC issuer host, all over HTTPS on one port. See README.md.
+//! credentials, role assignments/definitions, AKS clusters), the Entra token endpoint,
+//! Microsoft Graph (directory reads) and an AKS-like OIDC issuer host, all over HTTPS on one
+//! port, which is also an HTTP CONNECT proxy for `graph.microsoft.com`. See README.md.
 
 pub mod arm;
 pub mod control;
 pub mod entra;
+pub mod graph;
 pub mod issuer;
 pub mod jwt;
+pub mod proxy;
 pub mod store;
 pub mod tls;
 
@@ -162,6 +165,18 @@ pub async fn spawn(config: Config) -> Result<Emulator, Error> {
             let acceptor = acceptor.clone();
             let app = app.clone();
             let fut = async move {
+                let mut tcp = tcp;
+                // A TLS ClientHello starts with 0x16; anything else is a proxy request.
+                let mut first = [0u8; 1];
+                match tcp.peek(&mut first).await {
+                    Ok(1) if first[0] != 0x16 => {
+                        if !proxy::accept_connect(&mut tcp).await {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => return,
+                }
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
                 };
@@ -197,7 +212,19 @@ async fn dispatch(State(st): State<Shared>, req: Request) -> Response {
     let path = parts.uri.path().to_string();
     let lower = path.to_ascii_lowercase();
     let started = std::time::Instant::now();
-    let resp = if lower.starts_with("/subscriptions") || lower.starts_with("/providers/") {
+    let resp = if lower == "/metadata/endpoints" {
+        arm::metadata::endpoints(&st, parts.uri.query())
+    } else if graph::is_graph_path(&path) {
+        graph::handle(
+            &st,
+            &parts.method,
+            &path,
+            parts.uri.query(),
+            &parts.headers,
+            &body,
+        )
+        .await
+    } else if lower.starts_with("/subscriptions") || lower.starts_with("/providers/") {
         arm::handle(
             &st,
             &parts.method,

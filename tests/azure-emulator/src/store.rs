@@ -27,6 +27,13 @@ impl AppState {
     pub fn world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// The claims of an access token this emulator signed (ARM's and Graph's front doors).
+    pub fn own_token_claims(&self, token: &str) -> Option<Value> {
+        let decoded = crate::jwt::decode(token).ok()?;
+        decoded.verify(&self.signer.jwks()).ok()?;
+        Some(decoded.claims)
+    }
 }
 
 #[derive(Default)]
@@ -68,6 +75,8 @@ pub struct Subscription {
     pub deny_assignments: BTreeMap<String, DenyAssignment>,
     /// The management group this subscription sits in (lower-case name).
     pub management_group: Option<String>,
+    /// Long-running operations (id -> when they finish), polled at their Location.
+    pub operations: HashMap<String, Instant>,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -84,6 +93,25 @@ pub struct Settings {
     /// How far Entra's clock runs ahead of this machine's, so a fresh token can be seen as
     /// expired (AADSTS700024) without waiting out its lifetime.
     pub clock_offset_seconds: i64,
+    /// Which AADSTS code a token that matches no federated credential gets.
+    pub fic_mismatch_codes: MismatchCodes,
+    /// How long a long-running operation (resource group delete) stays in progress.
+    pub async_operation_seconds: f64,
+    /// `Retry-After` on 202s. ARM sends 15 for a resource group delete; shorter here so that
+    /// clients that honour it (az does) keep the tests quick.
+    pub retry_after_seconds: u64,
+}
+
+/// Entra answers the same mismatch with a per-field code (700211 issuer, 700212 audience,
+/// 700213 subject: Azure/azure-workload-identity#1200, Azure/login#482) or with the generic
+/// AADSTS70021 "No matching federated identity record found for presented assertion"
+/// (Azure/azure-workload-identity#616, #340): both are in public reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MismatchCodes {
+    #[default]
+    Specific,
+    Generic,
 }
 
 impl Default for Settings {
@@ -94,6 +122,9 @@ impl Default for Settings {
             fic_write_latency_ms: 0,
             page_size: 100,
             clock_offset_seconds: 0,
+            fic_mismatch_codes: MismatchCodes::Specific,
+            async_operation_seconds: 0.0,
+            retry_after_seconds: 1,
         }
     }
 }
@@ -114,6 +145,7 @@ impl Subscription {
             custom_roles: BTreeMap::new(),
             deny_assignments: BTreeMap::new(),
             management_group: None,
+            operations: HashMap::new(),
         }
     }
 }
@@ -216,18 +248,38 @@ pub struct Cluster {
     pub issuer_url: Option<String>,
     pub workload_identity: bool,
     pub kubernetes_version: String,
+    /// The Kubernetes API server the cluster's kubeconfigs point at (control API).
+    pub api_server: Option<ApiServer>,
+}
+
+/// Where and how a kubeconfig from listClusterUserCredential reaches the API server.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ApiServer {
+    pub server: String,
+    /// base64 PEM, as in a kubeconfig's `certificate-authority-data`.
+    pub certificate_authority_data: String,
+    pub client_certificate_data: String,
+    pub client_key_data: String,
 }
 
 pub struct App {
     pub client_id: String,
     pub secret: String,
+    /// The service principal's object id (what role assignments name).
     pub object_id: String,
+    /// The application object's own id (Graph `/applications/{id}`), not the client id.
+    pub app_object_id: String,
+    pub display_name: String,
     pub tenant_id: String,
+    /// Microsoft Graph application permissions granted to it (the `roles` of its Graph tokens).
+    pub graph_roles: Vec<String>,
 }
 
 pub struct Principal {
     pub tenant_id: String,
     pub kind: String,
+    pub display_name: Option<String>,
     /// Role assignments naming this principal fail with PrincipalNotFound before this instant.
     pub visible_at: Instant,
 }

@@ -18,7 +18,8 @@ pub struct ServingCert {
     pub ca_pem: String,
 }
 
-/// A throw-away CA and a leaf for 127.0.0.1/localhost: tests trust the CA, never the leaf.
+/// A throw-away CA and a leaf for 127.0.0.1/localhost (and the hosts the CONNECT proxy
+/// answers for): tests trust the CA, never the leaf.
 pub fn generate() -> Result<ServingCert, Error> {
     let ca_key = KeyPair::generate().map_err(tls_err)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls_err)?;
@@ -35,8 +36,9 @@ pub fn generate() -> Result<ServingCert, Error> {
     let issuer = Issuer::new(ca_params, &ca_key);
 
     let leaf_key = KeyPair::generate().map_err(tls_err)?;
-    let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .map_err(tls_err)?;
+    let mut names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
+    names.extend(crate::proxy::PROXIED_HOSTS.iter().map(|h| h.to_string()));
+    let mut leaf = CertificateParams::new(names).map_err(tls_err)?;
     leaf.distinguished_name
         .push(DnType::CommonName, "azure-emulator");
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];

@@ -5,7 +5,7 @@ mod common;
 
 use common::{Ctx, assert_arm_error, fic_body, fic_path, identity_path};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const ISS: &str = "https://oidc.example.test/tenant/issuer/";
 
@@ -346,10 +346,12 @@ async fn rbac_and_authentication() {
         )
         .await;
     assert_arm_error(st, &b, 403, "AuthorizationFailed");
+    // ARM names a service principal by its application id, then its object id.
     let oid = reader["objectId"].as_str().unwrap();
+    let app = reader["clientId"].as_str().unwrap();
     let msg = b["error"]["message"].as_str().unwrap();
     assert!(
-        msg.starts_with(&format!("The client '{oid}' with object id '{oid}' does not have authorization to perform action 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write' over scope '/subscriptions/{}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ident/federatedIdentityCredentials/fic-f' or the scope is invalid.", s.sub)),
+        msg.starts_with(&format!("The client '{app}' with object id '{oid}' does not have authorization to perform action 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write' over scope '/subscriptions/{}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ident/federatedIdentityCredentials/fic-f' or the scope is invalid.", s.sub)),
         "{msg}"
     );
     // A Managed Identity Contributor at the RG writes FICs but cannot assign roles.
@@ -521,9 +523,29 @@ async fn api_version_rg_and_subscription_errors() {
         )
         .await;
     assert_eq!((st, b["value"].as_array().unwrap().len()), (200, 1));
-    let (st, _, _) = ctx
+    // Delete is long-running: 202 + Location (+ Retry-After), polled to 200 (ResourceGroups_Delete
+    // is x-ms-long-running-operation, 200/202, in the resources spec; `az group delete` polls).
+    ctx.control(
+        Method::PUT,
+        &format!("/_emulator/subscriptions/{}/settings", s.sub),
+        json!({"asyncOperationSeconds": 1.0}),
+    )
+    .await;
+    let (st, _, h) = ctx
         .arm(t, Method::DELETE, &rg("resourceGroups"), None)
         .await;
+    assert_eq!(st, 202);
+    assert_eq!(h["retry-after"], "1");
+    let location = h["location"].to_str().unwrap().to_string();
+    let poll = location.strip_prefix(ctx.emu.url()).unwrap().to_string();
+    assert!(poll.contains("/operationresults/"), "{poll}");
+    let (st, _, h) = ctx.arm(t, Method::GET, &poll, None).await;
+    assert_eq!(
+        (st, h["location"].to_str().unwrap()),
+        (202, location.as_str())
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (st, _, _) = ctx.arm(t, Method::GET, &poll, None).await;
     assert_eq!(st, 200);
     let (st, _, _) = ctx.arm(t, Method::HEAD, &rg("resourceGroups"), None).await;
     assert_eq!(st, 404);
@@ -687,7 +709,7 @@ async fn role_assignments_conflict_filters_and_principal_propagation() {
         .arm(
             t,
             Method::GET,
-            &list(&sub_scope, &format!("atScope() and principalId eq '{pid}'")),
+            &list(&sub_scope, &format!("atScope() and assignedTo('{pid}')")),
             None,
         )
         .await;
@@ -772,4 +794,134 @@ async fn managed_clusters() {
 
 fn urlenc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Role assignment lists accept exactly the documented `$filter` forms and answer anything
+/// else 400 `UnsupportedQuery`, never ignoring a filter. Sources: the 2022-04-01 spec's
+/// `$filter` description (data/azure-api/authorization/2022-04-01/
+/// authorization-RoleAssignmentsCalls.json), MicrosoftDocs role-assignments-list-rest.md
+/// (`assignedTo('{id}')`, `atScope() and assignedTo('{id}')`), and ARM's refusal of an
+/// unquoted `principalId eq {id}` with this code and text (Azure/azure-rest-api-specs#28255).
+#[tokio::test]
+async fn role_assignment_filters_are_exactly_the_documented_forms() {
+    let ctx = Ctx::new().await;
+    let s = ctx.subscription(json!({})).await;
+    ctx.put_rg(&s, "rg").await;
+    let t = Some(s.token.as_str());
+    let pid = ctx.put_identity(&s, "rg", "app").await["properties"]["principalId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sub_scope = format!("/subscriptions/{}", s.sub);
+    let rg_scope = format!("{sub_scope}/resourceGroups/rg");
+    let (st, b, _) = ctx
+        .arm(
+            t,
+            Method::PUT,
+            &format!("{rg_scope}/providers/Microsoft.Authorization/roleAssignments/{}?api-version=2022-04-01", uuid::Uuid::new_v4()),
+            Some(&json!({"properties": {
+                "roleDefinitionId": format!("{sub_scope}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"),
+                "principalId": pid, "principalType": "ServicePrincipal"}})),
+        )
+        .await;
+    assert_eq!(st, 201, "{b}");
+    let list = |scope: &str, filter: Option<&str>| {
+        let f = filter
+            .map(|f| format!("&$filter={}", urlenc(f)))
+            .unwrap_or_default();
+        format!(
+            "{scope}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01{f}"
+        )
+    };
+    let count = |b: &Value| b["value"].as_array().map(Vec::len);
+    // (scope, filter, assignments listed): the owner's at the subscription, the identity's at
+    // the resource group.
+    let cases = [
+        (&sub_scope, None, 2),
+        (&sub_scope, Some("atScope()".to_string()), 1),
+        (&rg_scope, Some("atScope()".to_string()), 2),
+        (&sub_scope, Some(format!("principalId eq '{pid}'")), 1),
+        (&sub_scope, Some(format!("assignedTo('{pid}')")), 1),
+        (
+            &sub_scope,
+            Some(format!("atScope() and assignedTo('{pid}')")),
+            0,
+        ),
+        (
+            &rg_scope,
+            Some(format!("atScope() and assignedTo('{pid}')")),
+            1,
+        ),
+        (
+            &rg_scope,
+            Some(format!("principalId eq '{}'", s.owner_oid)),
+            1,
+        ),
+    ];
+    for (scope, filter, want) in &cases {
+        let (st, b, _) = ctx
+            .arm(t, Method::GET, &list(scope, filter.as_deref()), None)
+            .await;
+        assert_eq!(
+            (st, count(&b)),
+            (200, Some(*want)),
+            "{filter:?} at {scope}: {b}"
+        );
+    }
+    for bad in [
+        format!("principalId eq {pid}"),
+        format!("atScope() and principalId eq '{pid}'"),
+        format!("principalId eq '{pid}' or atScope()"),
+        "roleDefinitionId eq 'x'".to_string(),
+        "atScope".to_string(),
+        String::new(),
+    ] {
+        let (st, b, _) = ctx
+            .arm(t, Method::GET, &list(&sub_scope, Some(&bad)), None)
+            .await;
+        assert_arm_error(st, &b, 400, "UnsupportedQuery");
+        let msg = b["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.starts_with(&format!("The filter '{bad}' is not supported.")),
+            "{msg}"
+        );
+    }
+}
+
+/// A resource group or identity re-created in another location is 409, as ARM answers it
+/// ("Status code 409, {"error":{"code":"InvalidResourceGroupLocation",...}}":
+/// jenkinsci/azure-vm-agents-plugin#110, trailofbits/algo#1814; the identity's
+/// InvalidResourceLocation is the same front-door check: Azure/azure-service-operator#784).
+#[tokio::test]
+async fn another_location_for_an_existing_name_is_409() {
+    let ctx = Ctx::new().await;
+    let s = ctx.subscription(json!({})).await;
+    ctx.put_rg(&s, "rg").await;
+    let t = Some(s.token.as_str());
+    let (st, b, _) = ctx
+        .arm(
+            t,
+            Method::PUT,
+            &format!(
+                "/subscriptions/{}/resourcegroups/rg?api-version=2024-11-01",
+                s.sub
+            ),
+            Some(&json!({"location": "westus"})),
+        )
+        .await;
+    assert_arm_error(st, &b, 409, "InvalidResourceGroupLocation");
+    assert_eq!(
+        b["error"]["message"],
+        "Invalid resource group location 'westus'. The Resource group already exists in location 'eastus'."
+    );
+    ctx.put_identity(&s, "rg", "app").await;
+    let (st, b, _) = ctx
+        .arm(
+            t,
+            Method::PUT,
+            &identity_path(&s.sub, "rg", "app"),
+            Some(&json!({"location": "westus"})),
+        )
+        .await;
+    assert_arm_error(st, &b, 409, "InvalidResourceLocation");
 }

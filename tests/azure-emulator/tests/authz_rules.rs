@@ -62,7 +62,7 @@ const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
 async fn builtin_roles_are_microsofts_published_definitions() {
     let ctx = Ctx::new().await;
     let s = ctx.subscription(json!({})).await;
-    let vendored = data("builtin-roles.json");
+    let vendored = data("azure-api/authorization/builtin-roles/roles.json");
     for role in vendored.as_array().unwrap() {
         let guid = role["name"].as_str().unwrap();
         let (st, b, _) = ctx

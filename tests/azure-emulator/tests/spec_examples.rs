@@ -1,32 +1,16 @@
-//! Replays every x-ms-example of the Microsoft specs in shared/azure-api against the emulator:
+//! Replays every x-ms-example of the Microsoft specs vendored in data/azure-api against the emulator:
 //! sets up what the example presupposes, sends its request and checks the status is one the
 //! example documents and the body has the example's shape (keys, value types, id forms).
 
 mod common;
-
-use std::path::PathBuf;
 
 use common::Ctx;
 use regex::Regex;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// `$AZWI_SHARED_DIR` or `<crate>/../../../shared/azure-api`. Missing = failure, never a skip.
-fn shared_dir() -> PathBuf {
-    let dir = match std::env::var_os("AZWI_SHARED_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/azure-api"),
-    };
-    assert!(
-        dir.join("msi").is_dir() && dir.join("authorization").is_dir(),
-        "Azure API reference data not found at {} (set AZWI_SHARED_DIR to the shared/azure-api directory)",
-        dir.display()
-    );
-    dir
-}
-
 fn examples(rel: &str) -> Vec<(String, Value)> {
-    let dir = shared_dir().join(rel);
+    let dir = common::data_dir().join(rel);
     let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
         .map(|e| e.unwrap().path())

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use azure_emulator::jwt::{self, RsaSigner};
 use common::{Ctx, Sub, fic_body, fic_path};
 use regex::Regex;
@@ -14,24 +12,12 @@ use serde_json::{Value, json};
 const AUD: &str = "api://AzureADTokenExchange";
 const SA: &str = "system:serviceaccount:demo:workload";
 
-fn shared_dir() -> PathBuf {
-    let dir = match std::env::var_os("AZWI_SHARED_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/azure-api"),
-    };
-    assert!(
-        dir.join("entra").is_dir(),
-        "Azure API reference data not found at {} (set AZWI_SHARED_DIR)",
-        dir.display()
-    );
-    dir
-}
-
 /// Entra error bodies must have exactly the keys of the captured examples, typed alike.
 fn assert_entra_error(status: u16, body: &Value, want_status: u16, error: &str, code: u64) {
     assert_eq!(status, want_status, "{body}");
     let example: Value = serde_json::from_str(
-        &std::fs::read_to_string(shared_dir().join("entra/token-error-AADSTS70021.json")).unwrap(),
+        &std::fs::read_to_string(common::data_dir().join("entra/token-error-AADSTS70021.json"))
+            .unwrap(),
     )
     .unwrap();
     let mut want: Vec<&String> = example.as_object().unwrap().keys().collect();
@@ -141,6 +127,28 @@ impl Fixture {
     fn token(&self, iss: &str, sub: &str, aud: &str, exp_offset: i64) -> String {
         assertion(&self.signer, iss, sub, aud, exp_offset)
     }
+    async fn settings(&self, patch: Value) {
+        self.ctx
+            .control(
+                Method::PUT,
+                &format!("/_emulator/subscriptions/{}/settings", self.s.sub),
+                patch,
+            )
+            .await;
+    }
+    /// A federated credential for this fixture's issuer on `identity` (created: 201).
+    async fn credential(&self, identity: &str, name: &str, subject: &str) {
+        let (st, b, _) = self
+            .ctx
+            .arm(
+                Some(&self.s.token),
+                Method::PUT,
+                &fic_path(&self.s.sub, "rg", identity, name),
+                Some(&fic_body(&self.issuer, subject)),
+            )
+            .await;
+        assert_eq!(st, 201, "{b}");
+    }
 }
 
 #[tokio::test]
@@ -247,45 +255,101 @@ async fn federated_exchange_success_and_every_failure() {
     assert_eq!(st, 200);
 }
 
+/// A credential still propagating is not there for the token service yet: a token it would
+/// match is checked against the others (here a subject mismatch, 700213), and works once it has
+/// propagated (Microsoft's AKS workload identity guide: a token request made right after a
+/// federated credential is added may fail until the credential has propagated).
 #[tokio::test]
-async fn federated_credential_propagation_delay_gives_70021() {
+async fn a_propagating_credential_is_invisible_until_it_has_propagated() {
     let f = fixture().await;
-    f.ctx
-        .control(
-            Method::PUT,
-            &format!("/_emulator/subscriptions/{}/settings", f.s.sub),
-            json!({"ficPropagationSeconds": 1.5}),
-        )
-        .await;
+    f.settings(json!({"ficPropagationSeconds": 1.5})).await;
+    // The fixture's own credential is older than that once this has passed.
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
     let sa2 = "system:serviceaccount:demo:second";
-    let (st, _, _) = f
-        .ctx
-        .arm(
-            Some(&f.s.token),
-            Method::PUT,
-            &fic_path(&f.s.sub, "rg", "workload", "second"),
-            Some(&fic_body(&f.issuer, sa2)),
-        )
-        .await;
-    assert_eq!(st, 201);
+    f.credential("workload", "second", sa2).await;
     let (st, b) = f.exchange(&f.token(&f.issuer, sa2, AUD, 3600)).await;
-    assert_entra_error(st, &b, 400, "invalid_request", 70021);
-    let desc = b["error_description"].as_str().unwrap();
-    assert!(
-        desc.contains(&format!(
-            "Assertion Issuer: '{}'. Assertion Subject: '{sa2}'. Assertion Audience: '{AUD}'.",
-            f.issuer
-        )),
-        "{desc}"
-    );
-    assert!(
-        desc.contains("\r\nTrace ID: "),
-        "the 70021 form uses CRLF: {desc}"
-    );
+    assert_entra_error(st, &b, 401, "invalid_client", 700213);
     tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
     let (st, b) = f.exchange(&f.token(&f.issuer, sa2, AUD, 3600)).await;
     assert_eq!(st, 200, "{b}");
-    // An identity without any federated credential answers 70021 as well.
+}
+
+/// An identity without any federated credential is AADSTS70025 "The client '...' has no
+/// configured federated identity credentials." (the code and sentence in public reports, e.g.
+/// Azure/login users' "AADSTS70025: The client '<app>' has no configured federated identity
+/// credentials."), also while its first credential is still propagating.
+#[tokio::test]
+async fn an_identity_without_credentials_is_aadsts70025() {
+    let f = fixture().await;
+    let bare = f.ctx.put_identity(&f.s, "rg", "bare").await;
+    let bare_client = bare["properties"]["clientId"].as_str().unwrap();
+    let (st, b) = f
+        .exchange_as(&f.s.tenant, bare_client, &f.token(&f.issuer, SA, AUD, 3600))
+        .await;
+    assert_entra_error(st, &b, 401, "invalid_client", 70025);
+    let desc = b["error_description"].as_str().unwrap();
+    assert!(
+        desc.starts_with(&format!(
+            "AADSTS70025: The client 'bare'({bare_client}) has no configured federated identity credentials."
+        )),
+        "{desc}"
+    );
+    // Its first credential, still propagating: the same answer, then success.
+    f.settings(json!({"ficPropagationSeconds": 1.5})).await;
+    f.credential("bare", "first", SA).await;
+    let (st, b) = f
+        .exchange_as(&f.s.tenant, bare_client, &f.token(&f.issuer, SA, AUD, 3600))
+        .await;
+    assert_entra_error(st, &b, 401, "invalid_client", 70025);
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    let (st, b) = f
+        .exchange_as(&f.s.tenant, bare_client, &f.token(&f.issuer, SA, AUD, 3600))
+        .await;
+    assert_eq!(st, 200, "{b}");
+}
+
+/// Entra reports the same mismatch either per field (700211/700212/700213) or with the one
+/// generic AADSTS70021 in its older form (400 invalid_request, CRLF trailer, the assertion's
+/// iss/sub/aud quoted: Azure/azure-workload-identity#616); public reports show both for a
+/// subject mismatch. `ficMismatchCodes: "generic"` selects the second.
+#[tokio::test]
+async fn generic_mismatch_mode_answers_70021_for_every_field() {
+    let f = fixture().await;
+    f.settings(json!({"ficMismatchCodes": "generic"})).await;
+    let other = "system:serviceaccount:demo:other";
+    let trimmed = f.issuer.trim_end_matches('/');
+    for (iss, sub, aud) in [
+        (f.issuer.as_str(), other, AUD),
+        (f.issuer.as_str(), SA, "api://other"),
+        (trimmed, SA, AUD),
+    ] {
+        let (st, b) = f.exchange(&f.token(iss, sub, aud, 3600)).await;
+        assert_entra_error(st, &b, 400, "invalid_request", 70021);
+        let desc = b["error_description"].as_str().unwrap();
+        assert!(
+            desc.contains(&format!(
+                "Assertion Issuer: '{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{aud}'."
+            )),
+            "{desc}"
+        );
+        assert!(
+            desc.contains("\r\nTrace ID: "),
+            "the 70021 form uses CRLF: {desc}"
+        );
+    }
+    // A new identity whose only credential is still propagating: 70021 in this mode (70025 in
+    // the other); an identity with none at all is 70025 in both.
+    f.settings(json!({"ficPropagationSeconds": 60})).await;
+    let fresh = f.ctx.put_identity(&f.s, "rg", "fresh").await;
+    f.credential("fresh", "only", SA).await;
+    let (st, b) = f
+        .exchange_as(
+            &f.s.tenant,
+            fresh["properties"]["clientId"].as_str().unwrap(),
+            &f.token(&f.issuer, SA, AUD, 3600),
+        )
+        .await;
+    assert_entra_error(st, &b, 400, "invalid_request", 70021);
     let bare = f.ctx.put_identity(&f.s, "rg", "bare").await;
     let (st, b) = f
         .exchange_as(
@@ -294,7 +358,14 @@ async fn federated_credential_propagation_delay_gives_70021() {
             &f.token(&f.issuer, SA, AUD, 3600),
         )
         .await;
-    assert_entra_error(st, &b, 400, "invalid_request", 70021);
+    assert_entra_error(st, &b, 401, "invalid_client", 70025);
+    f.settings(json!({"ficPropagationSeconds": 0})).await;
+    // The matching token still works, and "specific" brings the per-field codes back.
+    let (st, b) = f.exchange(&f.token(&f.issuer, SA, AUD, 3600)).await;
+    assert_eq!(st, 200, "{b}");
+    f.settings(json!({"ficMismatchCodes": "specific"})).await;
+    let (st, b) = f.exchange(&f.token(&f.issuer, other, AUD, 3600)).await;
+    assert_entra_error(st, &b, 401, "invalid_client", 700213);
 }
 
 #[tokio::test]

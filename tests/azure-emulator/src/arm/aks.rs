@@ -1,6 +1,7 @@
 //! Microsoft.ContainerService managedClusters: read-only; clusters come from the control API.
 
 use axum::http::StatusCode;
+use base64::Engine;
 use serde_json::{Value, json};
 
 use super::{ArmError, ArmResult, Req, json, sub_mut};
@@ -70,4 +71,49 @@ pub fn get_cluster(req: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult 
         .get(&super::msi::key(rg, name))
         .ok_or_else(|| ArmError::resource_not_found(CLUSTER_TYPE, name, rg))?;
     json(StatusCode::OK, cluster_json(&s.id, c))
+}
+
+/// `listClusterUserCredential` / `listClusterAdminCredential`: `{"kubeconfigs": [{"name":
+/// "clusterUser"|"clusterAdmin", "value": <base64 kubeconfig>}]}` (CredentialResults in the
+/// managedClusters spec). The kubeconfig has AKS's names: cluster and context `{name}`, user
+/// `clusterUser_{rg}_{name}` / `clusterAdmin_{rg}_{name}`, and
+/// points at the API server registered for the cluster (its public FQDN when none is).
+pub fn credentials(req: &Req<'_>, sub: &str, rg: &str, name: &str, admin: bool) -> ArmResult {
+    let mut w = req.st.world();
+    let s = sub_mut(&mut w, sub)?;
+    if !s.rgs.contains_key(&rg.to_ascii_lowercase()) {
+        return Err(ArmError::resource_group_not_found(rg));
+    }
+    let c = s
+        .clusters
+        .get(&super::msi::key(rg, name))
+        .ok_or_else(|| ArmError::resource_not_found(CLUSTER_TYPE, name, rg))?;
+    // The context is the cluster's name in both; `az aks get-credentials --admin` renames it
+    // to `{name}-admin` itself when merging.
+    let (kind, user) = if admin {
+        ("clusterAdmin", format!("clusterAdmin_{}_{}", c.rg, c.name))
+    } else {
+        ("clusterUser", format!("clusterUser_{}_{}", c.rg, c.name))
+    };
+    let context = &c.name;
+    let api = c
+        .api_server
+        .clone()
+        .unwrap_or_else(|| crate::store::ApiServer {
+            server: format!("https://{}:443", c.fqdn),
+            ..Default::default()
+        });
+    let kubeconfig = format!(
+        "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: {ca}\n    server: {server}\n  name: {cluster}\ncontexts:\n- context:\n    cluster: {cluster}\n    user: {user}\n  name: {context}\ncurrent-context: {context}\nkind: Config\npreferences: {{}}\nusers:\n- name: {user}\n  user:\n    client-certificate-data: {cert}\n    client-key-data: {key}\n",
+        ca = api.certificate_authority_data,
+        server = api.server,
+        cluster = c.name,
+        cert = api.client_certificate_data,
+        key = api.client_key_data,
+    );
+    let value = base64::engine::general_purpose::STANDARD.encode(kubeconfig);
+    json(
+        StatusCode::OK,
+        json!({"kubeconfigs": [{"name": kind, "value": value}]}),
+    )
 }

@@ -64,10 +64,7 @@ pub fn list_assignments(req: &Req<'_>, scope: &str) -> ArmResult {
             "Tenant-level role assignment listing is not supported by this emulator.",
         ));
     }
-    let filter = req.query_ci("$filter").unwrap_or("");
-    let at_scope = filter.to_ascii_lowercase().contains("atscope()");
-    let principal_eq = quoted_after(filter, "principalid eq");
-    let assigned_to = quoted_after(filter, "assignedto(");
+    let filter = AssignmentFilter::parse(req.query_ci("$filter"))?;
     let mut w = req.st.world();
     if let Some(sub_id) = &sub_id {
         let s = sub_mut(&mut w, sub_id)?;
@@ -79,12 +76,94 @@ pub fn list_assignments(req: &Req<'_>, scope: &str) -> ArmResult {
     }
     // atScope(): at or above the scope (management groups included); otherwise below too.
     // assignedTo(): the principal's own assignments and its groups', transitively.
-    let who = rbac::Who::new(&w, principal_eq.as_deref(), assigned_to.as_deref());
+    let (at_scope, principal_eq, assigned_to) = filter.parts();
+    let who = rbac::Who::new(&w, principal_eq, assigned_to);
     let value: Vec<Value> = rbac::list_view(&w, &scope, at_scope, &who)
         .into_iter()
         .map(assignment_json)
         .collect();
     json(StatusCode::OK, json!({"value": value}))
+}
+
+/// The `$filter` forms role assignment lists accept, and nothing else (ARM answers any other
+/// filter 400 `UnsupportedQuery`, it never ignores one).
+///
+/// Sources: the 2022-04-01 spec's `$filter` description (data/azure-api/authorization/2022-04-01/
+/// authorization-RoleAssignmentsCalls.json): `atScope()` = at or above the scope, `principalId eq
+/// {id}` = at, above or below for that principal; MicrosoftDocs role-assignments-list-rest.md:
+/// `assignedTo('{id}')` and `atScope() and assignedTo('{id}')`; the error code and text as ARM
+/// returns them: Azure/azure-rest-api-specs#28255 (quoted with its code in
+/// turbot/steampipe-plugin-azure, `UnsupportedQuery`).
+#[derive(Debug, PartialEq)]
+pub enum AssignmentFilter {
+    /// No filter: at, above and below the scope.
+    All,
+    AtScope,
+    PrincipalId(String),
+    AssignedTo(String),
+    AtScopeAssignedTo(String),
+}
+
+impl AssignmentFilter {
+    pub fn parse(filter: Option<&str>) -> Result<Self, ArmError> {
+        let Some(raw) = filter else {
+            return Ok(Self::All);
+        };
+        let f = raw.trim();
+        let unsupported = || {
+            ArmError::bad_request(
+                "UnsupportedQuery",
+                format!(
+                    "The filter '{raw}' is not supported. Supported filters are either 'atScope()' or 'principalId eq '{{value}}' or assignedTo('{{value}}')'."
+                ),
+            )
+        };
+        if f.eq_ignore_ascii_case("atScope()") {
+            return Ok(Self::AtScope);
+        }
+        if let Some(id) = strip_call(f, "assignedTo") {
+            return Ok(Self::AssignedTo(id));
+        }
+        if let Some(id) = strip_prefix_ci(f, "principalId eq ").and_then(quoted) {
+            return Ok(Self::PrincipalId(id));
+        }
+        if let Some(rest) = strip_prefix_ci(f, "atScope() and ")
+            && let Some(id) = strip_call(rest.trim(), "assignedTo")
+        {
+            return Ok(Self::AtScopeAssignedTo(id));
+        }
+        Err(unsupported())
+    }
+
+    /// What the filter asks for: (atScope(), principalId eq, assignedTo) — the pieces
+    /// `rbac::list_view` evaluates, with groups and management groups as ARM does.
+    pub fn parts(&self) -> (bool, Option<&str>, Option<&str>) {
+        match self {
+            Self::All => (false, None, None),
+            Self::AtScope => (true, None, None),
+            Self::PrincipalId(id) => (false, Some(id), None),
+            Self::AssignedTo(id) => (false, None, Some(id)),
+            Self::AtScopeAssignedTo(id) => (true, None, Some(id)),
+        }
+    }
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+/// `'value'` (the whole string) -> `value`.
+fn quoted(s: &str) -> Option<String> {
+    let inner = s.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    (!inner.is_empty() && !inner.contains('\'')).then(|| inner.to_string())
+}
+
+/// `name('value')` (the whole string) -> `value`.
+fn strip_call(s: &str, name: &str) -> Option<String> {
+    let rest = strip_prefix_ci(s, name)?.trim_start();
+    quoted(rest.strip_prefix('(')?.strip_suffix(')')?)
 }
 
 pub fn assignment(req: &Req<'_>, scope: &str, name: &str) -> ArmResult {

@@ -4,6 +4,7 @@
 pub mod aks;
 pub mod authz;
 pub mod errors;
+pub mod metadata;
 pub mod msi;
 pub mod rbac;
 pub mod resources;
@@ -17,7 +18,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::jwt;
 use crate::store::{Shared, World};
 pub use errors::ArmError;
 
@@ -75,6 +75,8 @@ impl Req<'_> {
 pub struct Caller {
     pub oid: String,
     pub tid: String,
+    /// How ARM names the client in errors: the application id of an app token.
+    pub client: String,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +84,11 @@ pub enum Route {
     Subscriptions,
     Subscription {
         sub: String,
+    },
+    /// `GET /subscriptions/{sub}/operationresults/{id}`: a long-running operation's Location.
+    OperationResult {
+        sub: String,
+        id: String,
     },
     ResourceGroups {
         sub: String,
@@ -119,6 +126,13 @@ pub enum Route {
         rg: String,
         name: String,
     },
+    /// `POST .../managedClusters/{name}/listClusterUserCredential` (or `...AdminCredential`).
+    ClusterCredential {
+        sub: String,
+        rg: String,
+        name: String,
+        admin: bool,
+    },
     RoleAssignments {
         scope: String,
     },
@@ -147,6 +161,7 @@ impl Route {
         match self {
             Route::Subscriptions => None,
             Route::Subscription { sub }
+            | Route::OperationResult { sub, .. }
             | Route::ResourceGroups { sub }
             | Route::ResourceGroup { sub, .. }
             | Route::Identities { sub, .. }
@@ -154,7 +169,8 @@ impl Route {
             | Route::Fics { sub, .. }
             | Route::Fic { sub, .. }
             | Route::Clusters { sub, .. }
-            | Route::Cluster { sub, .. } => Some(sub.clone()),
+            | Route::Cluster { sub, .. }
+            | Route::ClusterCredential { sub, .. } => Some(sub.clone()),
             Route::RoleAssignments { scope }
             | Route::RoleAssignment { scope, .. }
             | Route::RoleDefinitions { scope }
@@ -191,6 +207,8 @@ impl Route {
             (Route::RoleAssignment { .. }, "DELETE") => "RoleAssignments_Delete",
             (Route::RoleDefinition { .. }, "PUT") => "RoleDefinitions_CreateOrUpdate",
             (Route::RoleDefinition { .. }, "DELETE") => "RoleDefinitions_Delete",
+            // A POST that only reads (the kubeconfig): nothing is written.
+            (Route::ClusterCredential { .. }, _) => return None,
             (_, "PUT" | "PATCH" | "DELETE" | "POST") => "Other_Write",
             _ => return None,
         })
@@ -205,7 +223,16 @@ impl Route {
         };
         let base = match self {
             Route::Subscriptions => return None,
-            Route::Subscription { .. } => "Microsoft.Resources/subscriptions",
+            // AKS's own actions: Reader (`*/read`) does not cover them.
+            Route::ClusterCredential { admin, .. } => {
+                return Some(format!(
+                    "Microsoft.ContainerService/managedClusters/listCluster{}Credential/action",
+                    if *admin { "Admin" } else { "User" }
+                ));
+            }
+            Route::Subscription { .. } | Route::OperationResult { .. } => {
+                "Microsoft.Resources/subscriptions"
+            }
             Route::ResourceGroups { .. } | Route::ResourceGroup { .. } => {
                 "Microsoft.Resources/subscriptions/resourceGroups"
             }
@@ -237,6 +264,7 @@ impl Route {
         match self {
             Route::Subscriptions
             | Route::Subscription { .. }
+            | Route::OperationResult { .. }
             | Route::ResourceGroups { .. }
             | Route::ResourceGroup { .. } => ("resourceGroups", RESOURCES_VERSIONS),
             Route::Identities { .. } | Route::Identity { .. } => {
@@ -246,7 +274,9 @@ impl Route {
                 "userAssignedIdentities/federatedIdentityCredentials",
                 &MSI_VERSIONS[3..],
             ),
-            Route::Clusters { .. } | Route::Cluster { .. } => ("managedClusters", AKS_VERSIONS),
+            Route::Clusters { .. } | Route::Cluster { .. } | Route::ClusterCredential { .. } => {
+                ("managedClusters", AKS_VERSIONS)
+            }
             Route::RoleAssignments { .. } | Route::RoleAssignment { .. } => {
                 ("roleAssignments", RA_VERSIONS)
             }
@@ -308,6 +338,10 @@ const AKS_VERSIONS: &[&str] = &[
     "2025-08-01",
     "2025-09-01",
     "2025-10-01",
+    // stable/2026-04-01/managedClusters.json in azure-rest-api-specs; 2026-06-01 is what
+    // azure-mgmt-containerservice 41.6.0 (pinned by azure-cli 2.91.0) sends by default.
+    "2026-04-01",
+    "2026-06-01",
 ];
 const RA_VERSIONS: &[&str] = &[
     "2015-07-01",
@@ -396,6 +430,12 @@ fn parse_route(path: &str) -> Option<Route> {
     match segs.as_slice() {
         [a] if eq(a, "subscriptions") => Some(Route::Subscriptions),
         [a, sub] if eq(a, "subscriptions") => Some(Route::Subscription { sub: s(sub) }),
+        [a, sub, o, id] if eq(a, "subscriptions") && eq(o, "operationresults") => {
+            Some(Route::OperationResult {
+                sub: s(sub),
+                id: s(id),
+            })
+        }
         [a, sub, b] if eq(a, "subscriptions") && eq(b, "resourcegroups") => {
             Some(Route::ResourceGroups { sub: s(sub) })
         }
@@ -451,6 +491,19 @@ fn parse_route(path: &str) -> Option<Route> {
                         sub,
                         rg,
                         name: s(name),
+                    })
+                }
+                [name, action]
+                    if eq(ns, "Microsoft.ContainerService")
+                        && eq(t, "managedClusters")
+                        && (eq(action, "listClusterUserCredential")
+                            || eq(action, "listClusterAdminCredential")) =>
+                {
+                    Some(Route::ClusterCredential {
+                        sub,
+                        rg,
+                        name: s(name),
+                        admin: eq(action, "listClusterAdminCredential"),
                     })
                 }
                 _ => None,
@@ -599,7 +652,8 @@ async fn handle_inner(
                 StatusCode::FORBIDDEN,
                 "AuthorizationFailed",
                 format!(
-                    "The client '{oid}' with object id '{oid}' does not have authorization to perform action '{action}' over scope '{path}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+                    "The client '{client}' with object id '{oid}' does not have authorization to perform action '{action}' over scope '{path}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+                    client = caller.client,
                     oid = caller.oid
                 ),
             ));
@@ -641,6 +695,7 @@ async fn handle_inner(
     match (&route, method.as_str()) {
         (Route::Subscriptions, "GET") => resources::list_subscriptions(&req),
         (Route::Subscription { sub }, "GET") => resources::get_subscription(&req, sub),
+        (Route::OperationResult { sub, id }, "GET") => resources::operation_result(&req, sub, id),
         (Route::ResourceGroups { sub }, "GET") => resources::list_rgs(&req, sub),
         (Route::ResourceGroup { sub, rg }, _) => resources::resource_group(&req, sub, rg),
         (Route::Identities { sub, rg }, "GET") => msi::list_identities(&req, sub, rg.as_deref()),
@@ -666,6 +721,15 @@ async fn handle_inner(
         ) => msi::write_fic(&req, sub, rg, identity, name).await,
         (Route::Clusters { sub, rg }, "GET") => aks::list_clusters(&req, sub, rg.as_deref()),
         (Route::Cluster { sub, rg, name }, "GET") => aks::get_cluster(&req, sub, rg, name),
+        (
+            Route::ClusterCredential {
+                sub,
+                rg,
+                name,
+                admin,
+            },
+            "POST",
+        ) => aks::credentials(&req, sub, rg, name, *admin),
         (Route::RoleAssignments { scope }, "GET") => authz::list_assignments(&req, scope),
         (Route::RoleAssignment { scope, name }, _) => authz::assignment(&req, scope, name),
         (Route::RoleDefinitions { scope }, "GET") => roles::list_definitions(&req, scope),
@@ -787,9 +851,8 @@ fn authenticate(st: &Shared, headers: &HeaderMap) -> Result<Caller, ArmError> {
             "The access token is invalid.",
         )
     };
-    let decoded = jwt::decode(token).map_err(|_| invalid())?;
-    decoded.verify(&st.signer.jwks()).map_err(|_| invalid())?;
-    let c = &decoded.claims;
+    let claims = st.own_token_claims(token).ok_or_else(invalid)?;
+    let c = &claims;
     let aud = c.get("aud").and_then(Value::as_str).unwrap_or("");
     if !ARM_AUDIENCES.contains(&aud) {
         return Err(unauthorized(
@@ -815,9 +878,11 @@ fn authenticate(st: &Shared, headers: &HeaderMap) -> Result<Caller, ArmError> {
     }
     let oid = c.get("oid").and_then(Value::as_str).ok_or_else(invalid)?;
     let tid = c.get("tid").and_then(Value::as_str).ok_or_else(invalid)?;
+    let client = c.get("appid").and_then(Value::as_str).unwrap_or(oid);
     Ok(Caller {
         oid: oid.to_string(),
         tid: tid.to_string(),
+        client: client.to_string(),
     })
 }
 

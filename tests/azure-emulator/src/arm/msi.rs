@@ -187,8 +187,12 @@ pub fn identity(req: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult {
                 .and_then(Value::as_str)
                 .map(str::to_string);
             if let Some(i) = s.identities.get_mut(&k) {
+                // The same front-door location check as InvalidResourceGroupLocation, with
+                // the same status (409); the code and text are ARM's (Azure/azure-service-
+                // operator#784, MicrosoftDocs/azure-docs#70422).
                 if !normalize_location(&i.location).eq(&normalize_location(&location)) {
-                    return Err(ArmError::bad_request(
+                    return Err(ArmError::new(
+                        StatusCode::CONFLICT,
                         "InvalidResourceLocation",
                         format!(
                             "The resource '{name}' already exists in location '{}' in resource group '{rg}'. A resource with the same name cannot be created in location '{location}'. Please select a new resource name.",
@@ -221,6 +225,7 @@ pub fn identity(req: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult {
                 Principal {
                     tenant_id: ident.tenant_id.clone(),
                     kind: "ServicePrincipal".into(),
+                    display_name: Some(ident.name.clone()),
                     visible_at,
                 },
             );

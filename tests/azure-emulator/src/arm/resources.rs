@@ -1,6 +1,7 @@
 //! Microsoft.Resources: subscriptions (read-only) and resource groups.
 
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::{ArmError, ArmResult, Req, empty, json, sub_mut};
@@ -104,8 +105,11 @@ pub fn resource_group(req: &Req<'_>, sub: &str, rg: &str) -> ArmResult {
                 .to_string();
             let tags = body.get("tags").and_then(Value::as_object).cloned();
             if let Some(g) = s.rgs.get_mut(&k) {
+                // 409, as ARM answers it (jenkinsci/azure-vm-agents-plugin#110 and
+                // trailofbits/algo#1814 quote "Status code 409" with this code and text).
                 if !g.location.eq_ignore_ascii_case(&location) {
-                    return Err(ArmError::bad_request(
+                    return Err(ArmError::new(
+                        StatusCode::CONFLICT,
                         "InvalidResourceGroupLocation",
                         format!(
                             "Invalid resource group location '{location}'. The Resource group already exists in location '{}'.",
@@ -125,8 +129,10 @@ pub fn resource_group(req: &Req<'_>, sub: &str, rg: &str) -> ArmResult {
             s.rgs.insert(k, g);
             json(StatusCode::CREATED, out)
         }
-        // ARM deletes resource groups asynchronously (202 + polling); doing it at once with 200
-        // is a valid terminal answer that the SDK pollers accept.
+        // ARM deletes resource groups asynchronously: 202 with a Location to poll (ResourceGroups
+        // _Delete is `x-ms-long-running-operation` with 200/202 in the 2024-11-01 spec; az and
+        // the SDK pollers follow Location). The content goes at once; the operation reports
+        // done after `asyncOperationSeconds`.
         Method::DELETE => {
             if s.rgs.remove(&k).is_none() {
                 return Err(ArmError::resource_group_not_found(rg));
@@ -142,7 +148,12 @@ pub fn resource_group(req: &Req<'_>, sub: &str, rg: &str) -> ArmResult {
                 .retain(|_, ra| !super::authz::scope_covers(&scope, &ra.scope));
             s.deny_assignments
                 .retain(|_, d| !super::authz::scope_covers(&scope, &d.properties.scope));
-            empty(StatusCode::OK)
+            let op = crate::store::guid().replace('-', "").to_ascii_uppercase();
+            s.operations.insert(
+                op.clone(),
+                std::time::Instant::now() + crate::store::secs(s.settings.async_operation_seconds),
+            );
+            accepted(req, &s.id, &op, s.settings.retry_after_seconds)
         }
         _ => Err(ArmError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -150,4 +161,37 @@ pub fn resource_group(req: &Req<'_>, sub: &str, rg: &str) -> ArmResult {
             "Method not allowed.",
         )),
     }
+}
+
+/// 202 Accepted with the operation's Location and Retry-After.
+fn accepted(req: &Req<'_>, sub: &str, op: &str, retry_after: u64) -> ArmResult {
+    let location = format!(
+        "{}/subscriptions/{sub}/operationresults/{op}?api-version={}",
+        req.st.base_url, req.api_version
+    );
+    let mut resp = StatusCode::ACCEPTED.into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        h.insert(header::LOCATION, v);
+    }
+    h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    Ok(resp)
+}
+
+/// The Location of a long-running operation: 202 (same Location) while it runs, then 200.
+pub fn operation_result(req: &Req<'_>, sub: &str, id: &str) -> ArmResult {
+    let mut w = req.st.world();
+    let s = sub_mut(&mut w, sub)?;
+    let done_at = *s.operations.get(id).ok_or_else(|| {
+        ArmError::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("The operation '{id}' could not be found."),
+        )
+    })?;
+    if std::time::Instant::now() < done_at {
+        let (sub_id, retry) = (s.id.clone(), s.settings.retry_after_seconds);
+        return accepted(req, &sub_id, id, retry);
+    }
+    empty(StatusCode::OK)
 }

@@ -1,4 +1,4 @@
-//! Role definitions: Microsoft's built-in roles (vendored in `data/builtin-roles.json`, real
+//! Role definitions: Microsoft's built-in roles (vendored in `data/azure-api/authorization/builtin-roles/roles.json`, real
 //! GUIDs and permission lists) and custom roles PUT at a subscription, with their ARM handlers
 //! (`RoleDefinitions_Get/List/CreateOrUpdate/Delete`, api-version 2022-04-01).
 
@@ -64,8 +64,12 @@ struct RawProperties {
 }
 
 static BUILTINS: LazyLock<Vec<Role>> = LazyLock::new(|| {
-    let raw: Vec<RawRole> = serde_json::from_str(include_str!("../../data/builtin-roles.json"))
-        .expect("data/builtin-roles.json is an array of ARM role definitions");
+    let raw: Vec<RawRole> = serde_json::from_str(include_str!(
+        "../../data/azure-api/authorization/builtin-roles/roles.json"
+    ))
+    .expect(
+        "data/azure-api/authorization/builtin-roles/roles.json is an array of ARM role definitions",
+    );
     raw.into_iter()
         .map(|r| Role {
             guid: r.name.to_ascii_lowercase(),

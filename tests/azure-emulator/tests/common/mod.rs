@@ -2,10 +2,23 @@
 #![allow(dead_code)]
 
 pub mod authz;
+use std::path::PathBuf;
 
 use azure_emulator::{Config, Emulator};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
+
+/// Microsoft's examples and specs vendored in this crate (see NOTICE at the repository root).
+/// Missing = failure, never a skip.
+pub fn data_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/azure-api");
+    assert!(
+        dir.join("msi").is_dir() && dir.join("entra").is_dir(),
+        "vendored Azure API data missing at {}",
+        dir.display()
+    );
+    dir
+}
 
 pub async fn start() -> Emulator {
     azure_emulator::spawn(Config::default())
