@@ -15,7 +15,6 @@ use crate::{
     ctx::Ctx,
     doctor::gather,
     error::InputError,
-    k8s::KubeError,
     wi::{
         aadsts,
         claims::Jwt,
@@ -168,18 +167,7 @@ fn az_outcome(out: &crate::k8s::exec::ExecOutput) -> AzOutcome {
 async fn find_pod(ctx: &Ctx, target: &Target) -> Result<Pod, Error> {
     let k = &ctx.kube;
     let ns = &k.namespace;
-    let not_found = || -> Error {
-        KubeError::NotFound {
-            kind: target.kind.short(),
-            resource: match target.kind {
-                Kind::Pod => "pods",
-                kind => crate::k8s::objects::workload_resource(kind).1,
-            },
-            name: target.name.clone(),
-            namespace: ns.clone(),
-        }
-        .into()
-    };
+    let not_found = || -> Error { crate::k8s::objects::target_not_found(target, ns).into() };
     match target.kind {
         Kind::Pod => k.pod(ns, &target.name).await?.ok_or_else(not_found),
         Kind::ServiceAccount => Err(InputError::new(
@@ -209,7 +197,15 @@ async fn find_pod(ctx: &Ctx, target: &Target) -> Result<Pod, Error> {
                 .into_iter()
                 .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
                 .max_by_key(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0))
-                .ok_or_else(not_found)
+                .ok_or_else(|| {
+                    InputError::new(
+                        "target",
+                        &target.to_string(),
+                        "a workload with a running pod",
+                    )
+                    .with_hint(format!("kubectl get pods -n {ns} -l {sel}"))
+                    .into()
+                })
         }
     }
 }

@@ -17,7 +17,10 @@ use kube::{
 use serde_json::Value;
 
 use super::{Kube, KubeError};
-use crate::wi::{keys, target::Kind};
+use crate::wi::{
+    keys,
+    target::{Kind, Target},
+};
 
 fn api_err(
     verb: &'static str,
@@ -44,6 +47,16 @@ pub fn workload_resource(kind: Kind) -> (ApiResource, &'static str) {
         ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(g, v, k), plural),
         plural,
     )
+}
+
+/// A command's target that does not exist, named as kubectl names it.
+pub fn target_not_found(t: &Target, ns: &str) -> KubeError {
+    KubeError::NotFound {
+        kind: t.kind.short(),
+        resource: workload_resource(t.kind).1,
+        name: t.name.clone(),
+        namespace: ns.to_string(),
+    }
 }
 
 impl Kube {

@@ -233,18 +233,7 @@ enum TargetObj {
 
 /// The target does not exist: the question has no answer (exit 1), unlike a broken link.
 fn not_found(t: &Target, ns: &str) -> Error {
-    let resource = match t.kind {
-        Kind::Pod => "pods",
-        Kind::ServiceAccount => "serviceaccounts",
-        kind => crate::k8s::objects::workload_resource(kind).1,
-    };
-    KubeError::NotFound {
-        kind: t.kind.short(),
-        resource,
-        name: t.name.clone(),
-        namespace: ns.to_string(),
-    }
-    .into()
+    crate::k8s::objects::target_not_found(t, ns).into()
 }
 
 /// What wave 2 reads about the owner: a pod's ReplicaSet or Job (for its own owner and its
