@@ -7,7 +7,7 @@ use super::{
     spec_pod, stale,
 };
 use crate::{
-    doctor::model::{Facts, Status, Verdict},
+    doctor::model::{Facts, Gap, Status, Verdict},
     wi::{
         keys,
         mutation::{self, ContainerInjection, Layout, Origin},
@@ -182,6 +182,11 @@ pub fn pod_service_account(f: &Facts) -> Verdict {
         return no_pod(f);
     };
     let sa = pod_sa(pod);
+    if f.service_account == Err(Gap::NotFound) {
+        return Verdict::skip(format!(
+            "runs as {sa}, which does not exist (see sa-exists)"
+        ));
+    }
     if client_id(f).is_some() {
         return Verdict::pass(format!("runs as {sa}, which is bound"));
     }

@@ -26,13 +26,20 @@ pub fn sa_exists(f: &Facts) -> Verdict {
     };
     match &f.service_account {
         Ok(_) => Verdict::pass(format!("{}/{name}", f.namespace)),
-        Err(Gap::NotFound) => Verdict::fail(
-            format!("service account {}/{name} does not exist", f.namespace),
-            format!(
-                "create and bind it: kubectl azwi bind {name} -n {} --identity IDENTITY -g RG (or fix serviceAccountName)",
-                f.namespace
-            ),
-        ),
+        Err(Gap::NotFound) => {
+            let elsewhere = bound_elsewhere(f);
+            let fix = match elsewhere.first() {
+                Some(bound) => format!("set serviceAccountName: {bound} (bound here)"),
+                None => "fix serviceAccountName".to_string(),
+            };
+            Verdict::fail(
+                format!("service account {}/{name} does not exist", f.namespace),
+                format!(
+                    "create and bind it: kubectl azwi bind {name} -n {} --identity IDENTITY -g RG (or {fix})",
+                    f.namespace
+                ),
+            )
+        }
         Err(g) => gap_verdict(g, "the service account"),
     }
 }

@@ -264,3 +264,26 @@ async fn a_deployment_with_a_refused_token_expiration() {
             .contains("see sa-token-expiration")
     );
 }
+
+/// Item 13: a Deployment whose service account does not exist: the API server refuses its
+/// pods before the webhook sees them, and sa-exists is the one failure.
+#[tokio::test]
+async fn a_deployment_whose_service_account_is_missing() {
+    let b = Bench::with_bound_sa("doc-nosa", &[]).await;
+    let mut d = deployment("web", json!({}), json!({}));
+    d["spec"]["template"]["spec"]["serviceAccountName"] = json!("missing");
+    b.apply(&d);
+    let ev = b.failed_create("web-").await;
+    let msg = ev.message.unwrap_or_default();
+    assert!(
+        msg.contains("serviceaccount \"missing\" not found"),
+        "{msg}"
+    );
+    let (code, r) = b.doctor(&["deploy/web"]);
+    fails_on(code, &r, "sa-exists", "kubectl azwi bind missing");
+    assert_eq!(failing(&r), vec!["sa-exists"], "{r:#}");
+    assert!(
+        detail(&r, "pod-admitted").contains("see sa-exists"),
+        "{r:#}"
+    );
+}
