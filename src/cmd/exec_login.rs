@@ -278,23 +278,7 @@ pub async fn run(ctx: &Ctx, args: &ExecLoginArgs) -> Result<ExecLogin, Error> {
 
     let mut token = None;
     if has_az {
-        let out = k
-            .exec(
-                &ns,
-                &name,
-                &container,
-                &["sh", "-c", AZ_SCRIPT, "sh", &scope],
-            )
-            .await?;
-        match az_outcome(&out) {
-            AzOutcome::Token(t) => {
-                report.via = Via::AzInPod;
-                token = Some(t);
-            }
-            AzOutcome::NoConfigDir(why) => report.notes.push(format!(
-                "az in container {container} was not used: it needs a throwaway AZURE_CONFIG_DIR (the app's own login is never touched) and `mktemp -d` failed: {why}; a read-only root filesystem needs a writable emptyDir at /tmp (or TMPDIR) for that. The plugin exchanged the token instead."
-            )),
-        }
+        token = az_in_pod(ctx, &mut report, &scope).await?;
     }
     let token = match token {
         Some(t) => t,
@@ -311,6 +295,32 @@ pub async fn run(ctx: &Ctx, args: &ExecLoginArgs) -> Result<ExecLogin, Error> {
         Err(f) => report.failure = Some(f),
     }
     Ok(ExecLogin::Login(Box::new(report)))
+}
+
+/// `az login` in the container, in a throwaway config dir; None when that dir cannot be made
+/// (the report then says why, and the plugin exchanges instead).
+async fn az_in_pod(
+    ctx: &Ctx,
+    report: &mut LoginReport,
+    scope: &str,
+) -> Result<Option<Result<String, Failure>>, Error> {
+    let (ns, name, container) = (&report.namespace, &report.pod, &report.container);
+    let out = ctx
+        .kube
+        .exec(ns, name, container, &["sh", "-c", AZ_SCRIPT, "sh", scope])
+        .await?;
+    Ok(match az_outcome(&out) {
+        AzOutcome::Token(t) => {
+            report.via = Via::AzInPod;
+            Some(t)
+        }
+        AzOutcome::NoConfigDir(why) => {
+            report.notes.push(format!(
+                "az in container {container} was not used: it needs a throwaway AZURE_CONFIG_DIR (the app's own login is never touched) and `mktemp -d` failed: {why}; a read-only root filesystem needs a writable emptyDir at /tmp (or TMPDIR) for that. The plugin exchanged the token instead."
+            ));
+            None
+        }
+    })
 }
 
 /// The pod's token, read through exec, exchanged by the plugin at the pod's own authority.

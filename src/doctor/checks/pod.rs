@@ -466,6 +466,44 @@ pub fn container_client_id(f: &Facts) -> Verdict {
     Verdict::pass(format!("every served container uses {want}{app}"))
 }
 
+/// Each served container whose AZURE_FEDERATED_TOKEN_FILE is not where the volume is
+/// mounted: (those the spec sets, the others).
+fn path_problems(
+    inj: &mutation::Injection,
+    v: &mutation::TokenVolume,
+) -> (Vec<String>, Vec<String>) {
+    // Webhook <= v1.5 projected `azure-identity-token` under /var/run/secrets/azure/tokens.
+    let legacy = mutation::expected_token_file(Layout::Legacy, "azure-identity-token");
+    let mut user_set = Vec::new();
+    let mut problems = Vec::new();
+    for c in inj.served() {
+        let Some(mount) = &c.mount_path else {
+            problems.push(format!("{} does not mount {}", c.name, v.name));
+            continue;
+        };
+        let want = format!("{}/{}", mount.trim_end_matches('/'), v.path);
+        let have = c.token_file();
+        if have == Some(want.as_str()) {
+            continue;
+        }
+        let line = format!(
+            "{}: AZURE_FEDERATED_TOKEN_FILE={} but the token is at {want}",
+            c.name,
+            have.unwrap_or("<unset>")
+        );
+        if c.origin(keys::ENV_TOKEN_FILE, inj.tracked) != Some(Origin::User) {
+            problems.push(line);
+        } else if have == Some(legacy.as_str()) {
+            user_set.push(format!(
+                "{line} (the path of webhook <= v1.5, set in the spec)"
+            ));
+        } else {
+            user_set.push(format!("{line} (set in the spec)"));
+        }
+    }
+    (user_set, problems)
+}
+
 /// Entra's audience unless the webhook runs with `--audience`: then the volume carries that
 /// one, and the federated credential must list it (azure-credential checks).
 pub fn token_volume(f: &Facts) -> Verdict {
@@ -484,42 +522,7 @@ pub fn token_volume(f: &Facts) -> Verdict {
             format!("do not hand-edit the webhook's volume: {}", recreate(f)),
         );
     };
-    let want_file = |c: &ContainerInjection| {
-        c.mount_path
-            .as_ref()
-            .map(|m| format!("{}/{}", m.trim_end_matches('/'), v.path))
-    };
-    let mut user_set = Vec::new();
-    let mut problems = Vec::new();
-    for c in inj.served() {
-        let Some(want) = want_file(c) else {
-            problems.push(format!("{} does not mount {}", c.name, v.name));
-            continue;
-        };
-        let have = c.token_file();
-        if have == Some(want.as_str()) {
-            continue;
-        }
-        let line = format!(
-            "{}: AZURE_FEDERATED_TOKEN_FILE={} but the token is at {want}",
-            c.name,
-            have.unwrap_or("<unset>")
-        );
-        if c.origin(keys::ENV_TOKEN_FILE, inj.tracked) == Some(Origin::User) {
-            let legacy = have
-                == Some(&mutation::expected_token_file(
-                    Layout::Legacy,
-                    "azure-identity-token",
-                ));
-            user_set.push(if legacy {
-                format!("{line} (the path of webhook <= v1.5, set in the spec)")
-            } else {
-                format!("{line} (set in the spec)")
-            });
-        } else {
-            problems.push(line);
-        }
-    }
+    let (user_set, problems) = path_problems(&inj, v);
     if !user_set.is_empty() {
         let names: Vec<_> = user_set
             .iter()

@@ -16,6 +16,39 @@ fn minted(t: &TokenFacts) -> &'static str {
     }
 }
 
+/// A container without a shell: its file cannot be read; the minted token stands in.
+fn no_shell(f: &Facts, c: &str, sentence: &str) -> Verdict {
+    match &f.token {
+        Ok(TokenFacts {
+            source:
+                TokenSource::Minted {
+                    audience,
+                    expiration_seconds,
+                },
+            ..
+        }) => Verdict::skip(format!(
+            "container {c} has no shell ({sentence}): its file cannot be read there, so the checks below use a token minted as the kubelet mints it (TokenRequest for service account {}, audience {audience}, {expiration_seconds}s, bound to pod {})",
+            f.sa_name.as_deref().unwrap_or("default"),
+            f.pod
+                .as_ref()
+                .ok()
+                .and_then(|p| p.metadata.name.as_deref())
+                .unwrap_or_default()
+        )),
+        Err(g @ Gap::Forbidden { .. }) => Verdict::warn(
+            format!(
+                "container {c} has no shell ({sentence}), and {}",
+                g.describe("an equivalent token")
+            ),
+            format!(
+                "minting one needs 'create' on serviceaccounts/token: kubectl auth can-i create serviceaccounts/token -n {}",
+                f.namespace
+            ),
+        ),
+        _ => Verdict::skip(format!("container {c} has no shell ({sentence})")),
+    }
+}
+
 pub fn token_file(f: &Facts) -> Verdict {
     if injection(f).is_some_and(|i| !i.mutated()) {
         return Verdict::skip("not mutated: see pod-mutated");
@@ -23,36 +56,7 @@ pub fn token_file(f: &Facts) -> Verdict {
     if let Ok(app) = &f.app
         && let Some(sentence) = &app.no_shell
     {
-        let c = &app.container;
-        return match &f.token {
-            Ok(TokenFacts {
-                source:
-                    TokenSource::Minted {
-                        audience,
-                        expiration_seconds,
-                    },
-                ..
-            }) => Verdict::skip(format!(
-                "container {c} has no shell ({sentence}): its file cannot be read there, so the checks below use a token minted as the kubelet mints it (TokenRequest for service account {}, audience {audience}, {expiration_seconds}s, bound to pod {})",
-                f.sa_name.as_deref().unwrap_or("default"),
-                f.pod
-                    .as_ref()
-                    .ok()
-                    .and_then(|p| p.metadata.name.as_deref())
-                    .unwrap_or_default()
-            )),
-            Err(g @ Gap::Forbidden { .. }) => Verdict::warn(
-                format!(
-                    "container {c} has no shell ({sentence}), and {}",
-                    g.describe("an equivalent token")
-                ),
-                format!(
-                    "minting one needs 'create' on serviceaccounts/token: kubectl auth can-i create serviceaccounts/token -n {}",
-                    f.namespace
-                ),
-            ),
-            _ => Verdict::skip(format!("container {c} has no shell ({sentence})")),
-        };
+        return no_shell(f, &app.container, sentence);
     }
     let t = match &f.token {
         Ok(t) => t,

@@ -243,205 +243,34 @@ enum OwnerRead {
     ReplicaSets(Fact<Vec<DynamicObject>>),
 }
 
+/// What the target named, for wave 2: a workload's object and its pod selector.
+#[derive(Default)]
+struct Named {
+    workload: Option<DynamicObject>,
+    pod_selector: Option<String>,
+}
+
 pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> Result<(Facts, Stats), Error> {
     let started = Instant::now();
     let n = Counters::default();
-    let k = &ctx.kube;
-    let ns = k.namespace.clone();
-    let now = now();
-    let mut f = Facts::empty(&ns, now);
+    let mut f = Facts::empty(&ctx.kube.namespace, now());
     f.target = ask.target.cloned();
     let http = entra::http().ok();
 
-    // Wave 1: everything that depends only on the input.
-    let target_get = async {
-        let t = ask.target?;
-        n.kube();
-        Some(match t.kind {
-            Kind::Pod => TargetObj::Pod(Box::new(opt(k.pod(&ns, &t.name).await))),
-            Kind::ServiceAccount => TargetObj::Sa,
-            kind => TargetObj::Workload(Box::new(opt(k.workload(&ns, kind, &t.name).await))),
-        })
-    };
-    let azure = async {
-        match ask.target {
-            Some(_) => Some(ctx.azure().await),
-            None => None,
-        }
-    };
-    let sas = async {
-        ask.target?;
-        n.kube();
-        Some(k.service_accounts(&ns).await)
-    };
-    let (target_obj, configs, labels, events, discovery, sas, az) = tokio::join!(
-        target_get,
-        counted(&n, k.webhook_configurations()),
-        counted(&n, k.namespace_labels(&ns)),
-        counted(&n, k.failed_create_events(&ns, EVENTS_LIMIT)),
-        counted(&n, k.discovery()),
-        sas,
-        azure,
-    );
-    f.webhooks = configs.map(|c| webhook::installs(&c)).map_err(|e| gap(&e));
-    f.namespace_labels = opt(labels);
-    f.create_failures = events
-        .map(|e| webhook::create_failures(&e, now))
-        .map_err(|e| gap(&e));
-    f.cluster_issuer = match discovery {
-        Ok(d) => d["issuer"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| Gap::unreachable("the API server's discovery document has no issuer")),
-        Err(e) => Err(gap(&e)),
-    };
-
-    // What the target names: a pod, a workload's template, or a service account.
-    let mut pod_selector: Option<String> = None;
-    let mut workload_obj: Option<DynamicObject> = None;
-    match (ask.target, target_obj) {
-        (Some(t), Some(TargetObj::Pod(p))) => {
-            if *p == Err(Gap::NotFound) {
-                return Err(not_found(t, &ns));
-            }
-            f.sa_name = p.as_ref().as_ref().ok().map(service_account_of);
-            f.pod = *p;
-        }
-        (Some(t), Some(TargetObj::Workload(w))) => match *w {
-            Ok(obj) => {
-                let template = template_of(t.kind, &obj);
-                f.sa_name = Some(service_account_of(&template));
-                f.workload = Ok(Workload {
-                    target: t.clone(),
-                    labels: obj.metadata.labels.clone().unwrap_or_default(),
-                    template: template.clone(),
-                });
-                f.template = Some(template);
-                f.workload_objects = vec![(t.kind.api_kind().to_string(), t.name.clone())];
-                pod_selector = selector(&obj);
-                f.pod = Err(Gap::not_asked(format!("{t} has no pod selector")));
-                workload_obj = Some(obj);
-            }
-            Err(Gap::NotFound) => return Err(not_found(t, &ns)),
-            Err(g) => f.workload = Err(g),
-        },
-        (Some(t), Some(TargetObj::Sa)) => {
-            f.sa_name = Some(t.name.clone());
-        }
-        _ => {}
-    }
-    match &sas {
-        Some(Ok(list)) => {
-            f.service_accounts = Ok(list.clone());
-            if let Some(name) = &f.sa_name {
-                f.service_account = list
-                    .iter()
-                    .find(|s| s.metadata.name.as_deref() == Some(name))
-                    .cloned()
-                    .ok_or(Gap::NotFound);
-            }
-        }
-        Some(Err(e)) => {
-            f.service_accounts = Err(gap(e));
-            f.service_account = Err(gap(e));
-        }
-        None => {}
-    }
-    if let Some(t) = ask.target.filter(|t| t.kind == Kind::ServiceAccount)
-        && f.service_account == Err(Gap::NotFound)
-    {
-        return Err(not_found(t, &ns));
-    }
-    let client_id = super::checks::client_id(&f);
-
-    // Wave 2: what wave 1 named: the pods of a workload or SA, the pod's owner, the issuer's
-    // documents, Azure.
-    let pods_of_sa = ask.target.is_some_and(|t| t.kind == Kind::ServiceAccount);
-    let pods = async {
-        if pods_of_sa {
-            n.kube();
-            let sa = f.sa_name.clone().unwrap_or_default();
-            return Some(k.pods_of_service_account(&ns, &sa).await);
-        }
-        let sel = pod_selector.as_deref()?;
-        n.kube();
-        Some(k.pods(&ns, Some(sel)).await)
-    };
-    let owner_read = async {
-        match (ask.target.map(|t| t.kind), &f.pod, &workload_obj) {
-            (Some(Kind::Pod), Ok(pod), _) => {
-                let refs = pod.metadata.owner_references.as_deref().unwrap_or_default();
-                let (kind, name) = match target::controller(refs)? {
-                    ("ReplicaSet", name) => (Kind::ReplicaSet, name),
-                    ("Job", name) => (Kind::Job, name),
-                    _ => return None,
-                };
-                n.kube();
-                let obj = opt(k.workload(&ns, kind, name).await);
-                Some(OwnerRead::Controller(Box::new(obj)))
-            }
-            (Some(Kind::Deployment), _, Some(_)) => {
-                let sel = pod_selector.as_deref()?;
-                n.kube();
-                Some(OwnerRead::ReplicaSets(
-                    k.workloads(&ns, Kind::ReplicaSet, sel)
-                        .await
-                        .map_err(|e| gap(&e)),
-                ))
-            }
-            _ => None,
-        }
-    };
-    let issuer_docs = async {
-        match (&f.cluster_issuer, &http) {
-            (Ok(iss), Some(h)) => Some(discover(h, iss, &n).await),
-            _ => None,
-        }
-    };
-    let azure_facts = azure_facts(az, client_id);
-    let (pods, owner_read, docs, azure) = tokio::join!(pods, owner_read, issuer_docs, azure_facts);
-    let mut arm_calls = 0;
-    f.azure = azure.map(|(a, calls)| {
-        arm_calls = calls;
-        a
-    });
-    if ask.target.is_none() {
-        f.azure = Err(Gap::not_asked("no target"));
-    }
-    let mut jwks = None;
-    if let Some((d, j)) = docs {
-        f.discovery = d;
-        jwks = j;
-    }
-    match pods {
-        Some(Ok(list)) => {
-            f.pod = newest(list).ok_or(Gap::NotFound);
-            if pods_of_sa && f.pod == Err(Gap::NotFound) {
-                f.pod = Err(Gap::not_asked("no pod runs as this service account"));
-            }
-        }
-        Some(Err(e)) => f.pod = Err(gap(&e)),
-        None => {}
-    }
-    resolve_owner(&mut f, ask.target, workload_obj.as_ref(), owner_read);
+    let (named, az) = wave1(ctx, ask, &mut f, &n).await?;
+    let (jwks, arm_calls) = wave2(ctx, ask, &mut f, named, az, http.as_ref(), &n).await;
 
     // The app container: one exec (or, without a shell, its spec and a TokenRequest).
     let mut exchange_input = None;
     if let Ok(pod) = f.pod.clone() {
         let container = mutation::pick_container(&pod, f.template.as_ref(), ask.container)?;
         f.container = Some(container.clone());
-        let read = container::read(
-            ctx,
-            &pod,
-            &container,
-            &container::Keys {
-                cluster_issuer: f.cluster_issuer.as_ref().ok().map(String::as_str),
-                jwks: jwks.as_ref(),
-                http: http.as_ref(),
-            },
-            &n,
-        )
-        .await;
+        let keys = container::Keys {
+            cluster_issuer: f.cluster_issuer.as_ref().ok().map(String::as_str),
+            jwks: jwks.as_ref(),
+            http: http.as_ref(),
+        };
+        let read = container::read(ctx, &pod, &container, &keys, &n).await;
         f.app = read.app;
         f.refs = read.refs;
         f.token = read.token;
@@ -459,6 +288,224 @@ pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> Result<(Facts, Stats), Error> {
         rounds: 1,
     };
     Ok((f, stats))
+}
+
+type AzureLogin = Option<Result<crate::ctx::AzureCtx, AzureError>>;
+
+/// Wave 1: everything that depends only on the input. A target that does not exist ends
+/// here, as an error.
+async fn wave1(
+    ctx: &Ctx,
+    ask: &Ask<'_>,
+    f: &mut Facts,
+    n: &Counters,
+) -> Result<(Named, AzureLogin), Error> {
+    let k = &ctx.kube;
+    let ns = f.namespace.clone();
+    let target_get = async {
+        let t = ask.target?;
+        n.kube();
+        Some(match t.kind {
+            Kind::Pod => TargetObj::Pod(Box::new(opt(k.pod(&ns, &t.name).await))),
+            Kind::ServiceAccount => TargetObj::Sa,
+            kind => TargetObj::Workload(Box::new(opt(k.workload(&ns, kind, &t.name).await))),
+        })
+    };
+    let azure = async {
+        ask.target?;
+        Some(ctx.azure().await)
+    };
+    let sas = async {
+        ask.target?;
+        n.kube();
+        Some(k.service_accounts(&ns).await)
+    };
+    let (target_obj, configs, labels, events, discovery, sas, az) = tokio::join!(
+        target_get,
+        counted(n, k.webhook_configurations()),
+        counted(n, k.namespace_labels(&ns)),
+        counted(n, k.failed_create_events(&ns, EVENTS_LIMIT)),
+        counted(n, k.discovery()),
+        sas,
+        azure,
+    );
+    f.webhooks = configs.map(|c| webhook::installs(&c)).map_err(|e| gap(&e));
+    f.namespace_labels = opt(labels);
+    f.create_failures = events
+        .map(|e| webhook::create_failures(&e, f.now))
+        .map_err(|e| gap(&e));
+    f.cluster_issuer = match discovery {
+        Ok(d) => d["issuer"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| Gap::unreachable("the API server's discovery document has no issuer")),
+        Err(e) => Err(gap(&e)),
+    };
+    let named = absorb_target(f, ask.target, target_obj)?;
+    absorb_service_accounts(f, sas);
+    if let Some(t) = ask.target.filter(|t| t.kind == Kind::ServiceAccount)
+        && f.service_account == Err(Gap::NotFound)
+    {
+        return Err(not_found(t, &ns));
+    }
+    Ok((named, az))
+}
+
+/// What the target names: a pod, a workload's template, or a service account.
+fn absorb_target(
+    f: &mut Facts,
+    target: Option<&Target>,
+    obj: Option<TargetObj>,
+) -> Result<Named, Error> {
+    let mut named = Named::default();
+    match (target, obj) {
+        (Some(t), Some(TargetObj::Pod(p))) => {
+            if *p == Err(Gap::NotFound) {
+                return Err(not_found(t, &f.namespace));
+            }
+            f.sa_name = p.as_ref().as_ref().ok().map(service_account_of);
+            f.pod = *p;
+        }
+        (Some(t), Some(TargetObj::Workload(w))) => match *w {
+            Ok(obj) => {
+                let template = template_of(t.kind, &obj);
+                f.sa_name = Some(service_account_of(&template));
+                f.workload = Ok(Workload {
+                    target: t.clone(),
+                    labels: obj.metadata.labels.clone().unwrap_or_default(),
+                    template: template.clone(),
+                });
+                f.template = Some(template);
+                f.workload_objects = vec![(t.kind.api_kind().to_string(), t.name.clone())];
+                f.pod = Err(Gap::not_asked(format!("{t} has no pod selector")));
+                named.pod_selector = selector(&obj);
+                named.workload = Some(obj);
+            }
+            Err(Gap::NotFound) => return Err(not_found(t, &f.namespace)),
+            Err(g) => f.workload = Err(g),
+        },
+        (Some(t), Some(TargetObj::Sa)) => f.sa_name = Some(t.name.clone()),
+        _ => {}
+    }
+    Ok(named)
+}
+
+fn absorb_service_accounts(
+    f: &mut Facts,
+    sas: Option<Result<Vec<k8s_openapi::api::core::v1::ServiceAccount>, KubeError>>,
+) {
+    match sas {
+        Some(Ok(list)) => {
+            if let Some(name) = &f.sa_name {
+                f.service_account = list
+                    .iter()
+                    .find(|s| s.metadata.name.as_deref() == Some(name))
+                    .cloned()
+                    .ok_or(Gap::NotFound);
+            }
+            f.service_accounts = Ok(list);
+        }
+        Some(Err(e)) => {
+            f.service_accounts = Err(gap(&e));
+            f.service_account = Err(gap(&e));
+        }
+        None => {}
+    }
+}
+
+/// Wave 2: what wave 1 named: the pods of a workload or service account, the pod's owner,
+/// the issuer's documents, Azure. Returns the cluster's JWKS and the ARM calls made.
+async fn wave2(
+    ctx: &Ctx,
+    ask: &Ask<'_>,
+    f: &mut Facts,
+    named: Named,
+    az: AzureLogin,
+    http: Option<&reqwest::Client>,
+    n: &Counters,
+) -> (Option<Jwks>, u64) {
+    let k = &ctx.kube;
+    let ns = &f.namespace;
+    let client_id = super::checks::client_id(f);
+    let pods_of_sa = ask.target.is_some_and(|t| t.kind == Kind::ServiceAccount);
+    let pods = async {
+        if pods_of_sa {
+            n.kube();
+            let sa = f.sa_name.clone().unwrap_or_default();
+            return Some(k.pods_of_service_account(ns, &sa).await);
+        }
+        let sel = named.pod_selector.as_deref()?;
+        n.kube();
+        Some(k.pods(ns, Some(sel)).await)
+    };
+    let owner_read = read_owner(k, ns, ask.target, &f.pod, &named, n);
+    let issuer_docs = async {
+        match (&f.cluster_issuer, http) {
+            (Ok(iss), Some(h)) => Some(discover(h, iss, n).await),
+            _ => None,
+        }
+    };
+    let (pods, owner_read, docs, azure) =
+        tokio::join!(pods, owner_read, issuer_docs, azure_facts(az, client_id));
+    let mut arm_calls = 0;
+    f.azure = match ask.target {
+        None => Err(Gap::not_asked("no target")),
+        Some(_) => azure.map(|(a, calls)| {
+            arm_calls = calls;
+            a
+        }),
+    };
+    let mut jwks = None;
+    if let Some((d, j)) = docs {
+        f.discovery = d;
+        jwks = j;
+    }
+    match pods {
+        Some(Ok(list)) => {
+            f.pod = newest(list).ok_or(Gap::NotFound);
+            if pods_of_sa && f.pod == Err(Gap::NotFound) {
+                f.pod = Err(Gap::not_asked("no pod runs as this service account"));
+            }
+        }
+        Some(Err(e)) => f.pod = Err(gap(&e)),
+        None => {}
+    }
+    resolve_owner(f, ask.target, named.workload.as_ref(), owner_read);
+    (jwks, arm_calls)
+}
+
+/// A pod's ReplicaSet or Job (its own owner, its template), or a Deployment's ReplicaSets.
+async fn read_owner(
+    k: &crate::k8s::Kube,
+    ns: &str,
+    target: Option<&Target>,
+    pod: &Fact<Pod>,
+    named: &Named,
+    n: &Counters,
+) -> Option<OwnerRead> {
+    match (target.map(|t| t.kind), pod, &named.workload) {
+        (Some(Kind::Pod), Ok(pod), _) => {
+            let refs = pod.metadata.owner_references.as_deref().unwrap_or_default();
+            let (kind, name) = match target::controller(refs)? {
+                ("ReplicaSet", name) => (Kind::ReplicaSet, name),
+                ("Job", name) => (Kind::Job, name),
+                _ => return None,
+            };
+            n.kube();
+            let obj = opt(k.workload(ns, kind, name).await);
+            Some(OwnerRead::Controller(Box::new(obj)))
+        }
+        (Some(Kind::Deployment), _, Some(_)) => {
+            let sel = named.pod_selector.as_deref()?;
+            n.kube();
+            Some(OwnerRead::ReplicaSets(
+                k.workloads(ns, Kind::ReplicaSet, sel)
+                    .await
+                    .map_err(|e| gap(&e)),
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// Who recreates the pod, from what the target and wave 2 read; also the pod template the

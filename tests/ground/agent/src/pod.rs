@@ -157,6 +157,27 @@ pub async fn kubelet(ctx: Arc<Ctx>, p: Pod) {
     }
 }
 
+/// Per container, what the runtime knows of its image and security context, as marker files
+/// in its exec dir for the exec shim: `no-shell`, `read-only`.
+async fn mark_containers(dir: &Path, containers: &[&Container]) -> std::io::Result<()> {
+    for c in containers {
+        let cdir = container_dir(dir, &c.name);
+        tokio::fs::create_dir_all(&cdir).await?;
+        if shell_less(c.image.as_deref().unwrap_or_default()) {
+            tokio::fs::write(cdir.join("no-shell"), b"").await?;
+        }
+        let read_only = c
+            .security_context
+            .as_ref()
+            .and_then(|s| s.read_only_root_filesystem)
+            .unwrap_or(false);
+        if read_only {
+            tokio::fs::write(cdir.join("read-only"), b"").await?;
+        }
+    }
+    Ok(())
+}
+
 async fn prepare(ctx: &Ctx, p: &Pod) -> Result<Vec<(TokenSource, Instant)>, BoxErr> {
     let ns = p.namespace().unwrap_or_default();
     let name = p.name_any();
@@ -174,22 +195,7 @@ async fn prepare(ctx: &Ctx, p: &Pod) -> Result<Vec<(TokenSource, Instant)>, BoxE
     tokio::fs::set_permissions(root.join("tmp"), std::fs::Permissions::from_mode(0o1777)).await?;
     let spec = p.spec.as_ref().ok_or("pod without spec")?;
     let containers = all_containers(p);
-    // Per container: what the runtime knows of its image and security context.
-    for c in &containers {
-        let cdir = container_dir(&dir, &c.name);
-        tokio::fs::create_dir_all(&cdir).await?;
-        if shell_less(c.image.as_deref().unwrap_or_default()) {
-            tokio::fs::write(cdir.join("no-shell"), b"").await?;
-        }
-        let read_only = c
-            .security_context
-            .as_ref()
-            .and_then(|s| s.read_only_root_filesystem)
-            .unwrap_or(false);
-        if read_only {
-            tokio::fs::write(cdir.join("read-only"), b"").await?;
-        }
-    }
+    mark_containers(&dir, &containers).await?;
 
     // Tools a real image would carry: the in-pod az stand-in for azure-cli images.
     if let Some(pb) = &ctx.pod_bin {
