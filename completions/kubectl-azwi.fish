@@ -124,7 +124,7 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l no
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l all-contexts -d 'Every context of the kubeconfig'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -s h -l help -d 'Print help'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -s c -l container -d 'Container whose token to read (default: the first injected one)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -s c -l container -d 'Container whose token to read (default: the one the app runs in, never an injected sidecar)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l wait -d 'Re-run pending checks until they pass or this time runs out, e.g. 60s' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l can -d 'Also check that the identity may perform this action (as `kubectl azwi can-i`), at --scope' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l scope -d 'The scope of --can: a resource id, resource group, subscription or management group' -r
@@ -146,8 +146,8 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l aut
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l exchange -d 'Also exchange the pod\'s token at Entra and explain any AADSTS code'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -s h -l help -d 'Print help'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -s c -l container -d 'Container to run in (default: the first injected one)' -r
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l scope -d 'Scope of the access token to request' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -s c -l container -d 'Container to run in (default: the one the app runs in, never an injected sidecar)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l scope -d 'Scope of the access token to request (default: the --cloud\'s Resource Manager)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l emit-init-container -d 'Print, as YAML, an init container that logs in with az for this workload instead' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l context -d 'The kubeconfig context to use (inspect takes a comma-separated list)' -r

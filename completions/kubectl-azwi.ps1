@@ -125,8 +125,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             break
         }
         'kubectl-azwi;doctor' {
-            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Container whose token to read (default: the first injected one)')
-            [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'Container whose token to read (default: the first injected one)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Container whose token to read (default: the one the app runs in, never an injected sidecar)')
+            [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'Container whose token to read (default: the one the app runs in, never an injected sidecar)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Re-run pending checks until they pass or this time runs out, e.g. 60s')
             [CompletionResult]::new('--can', '--can', [CompletionResultType]::ParameterName, 'Also check that the identity may perform this action (as `kubectl azwi can-i`), at --scope')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'The scope of --can: a resource id, resource group, subscription or management group')
@@ -148,9 +148,9 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             break
         }
         'kubectl-azwi;exec-login' {
-            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Container to run in (default: the first injected one)')
-            [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'Container to run in (default: the first injected one)')
-            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Scope of the access token to request')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Container to run in (default: the one the app runs in, never an injected sidecar)')
+            [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'Container to run in (default: the one the app runs in, never an injected sidecar)')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Scope of the access token to request (default: the --cloud''s Resource Manager)')
             [CompletionResult]::new('--emit-init-container', '--emit-init-container', [CompletionResultType]::ParameterName, 'Print, as YAML, an init container that logs in with az for this workload instead')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (inspect takes a comma-separated list)')

@@ -298,7 +298,7 @@ pub struct DoctorArgs {
     /// What to check: pod/NAME, deploy/NAME (any pod-template owner), sa/NAME, or nothing for the cluster
     #[arg(value_name = "KIND/NAME")]
     pub target: Option<String>,
-    /// Container whose token to read (default: the first injected one)
+    /// Container whose token to read (default: the one the app runs in, never an injected sidecar)
     #[arg(short = 'c', long)]
     pub container: Option<String>,
     /// Also exchange the pod's token at Entra and explain any AADSTS code
@@ -320,12 +320,12 @@ pub struct ExecLoginArgs {
     /// The pod: pod/NAME (or a workload, whose first running pod is used)
     #[arg(value_name = "pod/NAME")]
     pub target: String,
-    /// Container to run in (default: the first injected one)
+    /// Container to run in (default: the one the app runs in, never an injected sidecar)
     #[arg(short = 'c', long)]
     pub container: Option<String>,
-    /// Scope of the access token to request
-    #[arg(long, default_value = "https://management.azure.com/.default")]
-    pub scope: String,
+    /// Scope of the access token to request (default: the --cloud's Resource Manager)
+    #[arg(long)]
+    pub scope: Option<String>,
     /// Print the access token itself (it is a credential: keep it off shared terminals)
     #[arg(long)]
     pub show_token: bool,

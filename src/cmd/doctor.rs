@@ -1,5 +1,6 @@
 //! `kubectl azwi doctor [KIND/NAME]`: gather, run the check table, return the report.
-//! With `--wait`, pending checks (a pod still starting) re-run until the deadline.
+//! With `--wait`, pending checks (a pod still starting) re-run until the deadline. A target
+//! that does not exist, or a `-c` the pod lacks, is an error, not a report.
 
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,7 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs) -> Result<Report, Error> {
     let mut rounds = 0;
     loop {
         rounds += 1;
-        let (facts, mut stats) = gather::facts(ctx, &ask).await;
+        let (facts, mut stats) = gather::facts(ctx, &ask).await?;
         stats.rounds = rounds;
         let report = doctor::run(&facts, CHECKS, stats);
         match deadline {

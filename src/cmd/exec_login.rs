@@ -18,7 +18,7 @@ use crate::{
     wi::{
         aadsts,
         claims::Jwt,
-        keys,
+        keys, mutation,
         target::{Kind, Target},
     },
 };
@@ -47,6 +47,9 @@ pub struct LoginReport {
     pub via: Via,
     pub authority: Option<String>,
     pub success: bool,
+    /// What the login did differently from the plan, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub who: Option<Who>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,21 +131,43 @@ pub fn failure(text: &str) -> Failure {
     }
 }
 
-/// `az login` with the federated token, then the token for the scope; all expanded in the pod.
-const AZ_SCRIPT: &str = r#"az login --service-principal -u "$AZURE_CLIENT_ID" -t "$AZURE_TENANT_ID" --federated-token "$(cat "$AZURE_FEDERATED_TOKEN_FILE")" --allow-no-subscriptions -o json >/dev/null && echo '--azwi--' && az account get-access-token --scope "$1" -o json"#;
+/// `az login` with the federated token, then the token for the scope; all expanded in the
+/// pod, in a fresh AZURE_CONFIG_DIR removed on exit (az would otherwise write the app's own
+/// `~/.azure`). When no directory can be made (a read-only filesystem), it says so after
+/// `NO_CONFIG_DIR` and does nothing else.
+const AZ_SCRIPT: &str = r#"d=$(mktemp -d 2>&1) || { echo '--azwi-no-config-dir--'; echo "$d"; exit 1; }; trap 'rm -rf "$d"' EXIT; export AZURE_CONFIG_DIR="$d"; az login --service-principal -u "$AZURE_CLIENT_ID" -t "$AZURE_TENANT_ID" --federated-token "$(cat "$AZURE_FEDERATED_TOKEN_FILE")" --allow-no-subscriptions -o none && echo '--azwi--' && az account get-access-token --scope "$1" -o json"#;
+
+const NO_CONFIG_DIR: &str = "--azwi-no-config-dir--";
+
+/// What running az in the pod gave: a token, az's failure, or why az could not run at all.
+enum AzOutcome {
+    Token(Result<String, Failure>),
+    NoConfigDir(String),
+}
+
+fn az_outcome(out: &crate::k8s::exec::ExecOutput) -> AzOutcome {
+    if let Some((_, why)) = out.stdout.split_once(NO_CONFIG_DIR) {
+        return AzOutcome::NoConfigDir(why.trim().to_string());
+    }
+    let json = out.stdout.split_once("--azwi--").map(|(_, j)| j.trim());
+    AzOutcome::Token(match json {
+        Some(j) if !j.is_empty() => serde_json::from_str::<Value>(j)
+            .ok()
+            .and_then(|v| v["accessToken"].as_str().map(str::to_string))
+            .ok_or_else(|| {
+                failure(&format!(
+                    "az account get-access-token printed no accessToken: {}",
+                    out.stderr
+                ))
+            }),
+        _ => Err(failure(&format!("{}\n{}", out.stderr, out.stdout))),
+    })
+}
 
 async fn find_pod(ctx: &Ctx, target: &Target) -> Result<Pod, Error> {
     let k = &ctx.kube;
     let ns = &k.namespace;
-    let not_found = || -> Error {
-        InputError::new(
-            "pod",
-            &target.to_string(),
-            format!("a pod in namespace {ns}"),
-        )
-        .with_hint(format!("kubectl get pods -n {ns}"))
-        .into()
-    };
+    let not_found = || -> Error { crate::k8s::objects::target_not_found(target, ns).into() };
     match target.kind {
         Kind::Pod => k.pod(ns, &target.name).await?.ok_or_else(not_found),
         Kind::ServiceAccount => Err(InputError::new(
@@ -172,7 +197,15 @@ async fn find_pod(ctx: &Ctx, target: &Target) -> Result<Pod, Error> {
                 .into_iter()
                 .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
                 .max_by_key(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0))
-                .ok_or_else(not_found)
+                .ok_or_else(|| {
+                    InputError::new(
+                        "target",
+                        &target.to_string(),
+                        "a workload with a running pod",
+                    )
+                    .with_hint(format!("kubectl get pods -n {ns} -l {sel}"))
+                    .into()
+                })
         }
     }
 }
@@ -187,31 +220,50 @@ pub async fn run(ctx: &Ctx, args: &ExecLoginArgs) -> Result<ExecLogin, Error> {
     let k = &ctx.kube;
     let ns = k.namespace.clone();
     let name = pod.metadata.name.clone().unwrap_or_default();
-    let container = gather::pick_container(&pod, args.container.as_deref()).ok_or_else(|| {
-        InputError::new("container", "", "a container of the pod").with_hint("pass -c NAME")
-    })?;
+    let container = mutation::pick_container(&pod, None, args.container.as_deref())?;
+    // The token for the cloud the plugin is pointed at, unless asked for another.
+    let scope = args
+        .scope
+        .clone()
+        .unwrap_or_else(|| ctx.cloud.arm_scope.clone());
 
     let (probe, read) = tokio::join!(
         k.exec(&ns, &name, &container, &["sh", "-c", "command -v az"]),
         k.exec(&ns, &name, &container, &["sh", "-c", gather::READ_SCRIPT]),
     );
     let read = read?;
+    let mut report = LoginReport {
+        namespace: ns.clone(),
+        pod: name.clone(),
+        container: container.clone(),
+        via: Via::Plugin,
+        authority: None,
+        success: false,
+        notes: vec![],
+        who: None,
+        failure: None,
+        access_token: None,
+    };
+    if let Some(sentence) = read.missing_executable() {
+        report.failure = Some(Failure {
+            code: None,
+            message: format!("container {container} has no shell ({sentence})"),
+            meaning: Some(
+                "exec-login reads the token and runs az inside the container, which needs a shell"
+                    .into(),
+            ),
+            fix: Some(format!(
+                "kubectl azwi doctor pod/{name} -n {ns} --exchange proves the same token path with a token minted as the kubelet mints it"
+            )),
+        });
+        return Ok(ExecLogin::Login(Box::new(report)));
+    }
     let read = gather::parse_read(&read.stdout, &read.stderr);
     let has_az = probe
         .as_ref()
         .is_ok_and(|p| p.success() && !p.stdout.trim().is_empty());
     let authority = read.env.get(keys::ENV_AUTHORITY_HOST).cloned();
-    let mut report = LoginReport {
-        namespace: ns.clone(),
-        pod: name.clone(),
-        container: container.clone(),
-        via: if has_az { Via::AzInPod } else { Via::Plugin },
-        authority: authority.clone(),
-        success: false,
-        who: None,
-        failure: None,
-        access_token: None,
-    };
+    report.authority = authority.clone();
     if !read.env.contains_key(keys::ENV_TOKEN_FILE) {
         report.failure = Some(Failure {
             code: None,
@@ -224,57 +276,13 @@ pub async fn run(ctx: &Ctx, args: &ExecLoginArgs) -> Result<ExecLogin, Error> {
         return Ok(ExecLogin::Login(Box::new(report)));
     }
 
-    let token = if has_az {
-        let out = k
-            .exec(
-                &ns,
-                &name,
-                &container,
-                &["sh", "-c", AZ_SCRIPT, "sh", &args.scope],
-            )
-            .await?;
-        let json = out.stdout.split_once("--azwi--").map(|(_, j)| j.trim());
-        match (out.success(), json) {
-            (true, Some(j)) => serde_json::from_str::<Value>(j)
-                .ok()
-                .and_then(|v| v["accessToken"].as_str().map(str::to_string))
-                .ok_or_else(|| {
-                    failure(&format!(
-                        "az account get-access-token printed no accessToken: {}",
-                        out.stderr
-                    ))
-                }),
-            _ => Err(failure(&format!("{}\n{}", out.stderr, out.stdout))),
-        }
-    } else {
-        match &read.token {
-            Err(why) => Err(failure(&format!("cannot read the token file: {why}"))),
-            Ok(t) => {
-                let env = |k: &str| read.env.get(k).cloned().unwrap_or_default();
-                let http = entra::http().map_err(|e| AzureError::Transport {
-                    operation: "building the HTTP client".into(),
-                    resource: e,
-                    source: Box::new(azure_core::Error::new(
-                        azure_core::error::ErrorKind::Other,
-                        "tls",
-                    )),
-                })?;
-                let authority = authority
-                    .clone()
-                    .unwrap_or_else(|| ctx.cloud.authority.clone());
-                entra::exchange(
-                    &http,
-                    &authority,
-                    &env(keys::ENV_TENANT_ID),
-                    &env(keys::ENV_CLIENT_ID),
-                    t,
-                    &args.scope,
-                )
-                .await
-                .map(|at| at.expose().to_string())
-                .map_err(|e| failure(&e.to_string()))
-            }
-        }
+    let mut token = None;
+    if has_az {
+        token = az_in_pod(ctx, &mut report, &scope).await?;
+    }
+    let token = match token {
+        Some(t) => t,
+        None => plugin_exchange(ctx, &read, authority.as_deref(), &scope).await?,
     };
     match token {
         Ok(t) => {
@@ -287,6 +295,66 @@ pub async fn run(ctx: &Ctx, args: &ExecLoginArgs) -> Result<ExecLogin, Error> {
         Err(f) => report.failure = Some(f),
     }
     Ok(ExecLogin::Login(Box::new(report)))
+}
+
+/// `az login` in the container, in a throwaway config dir; None when that dir cannot be made
+/// (the report then says why, and the plugin exchanges instead).
+async fn az_in_pod(
+    ctx: &Ctx,
+    report: &mut LoginReport,
+    scope: &str,
+) -> Result<Option<Result<String, Failure>>, Error> {
+    let (ns, name, container) = (&report.namespace, &report.pod, &report.container);
+    let out = ctx
+        .kube
+        .exec(ns, name, container, &["sh", "-c", AZ_SCRIPT, "sh", scope])
+        .await?;
+    Ok(match az_outcome(&out) {
+        AzOutcome::Token(t) => {
+            report.via = Via::AzInPod;
+            Some(t)
+        }
+        AzOutcome::NoConfigDir(why) => {
+            report.notes.push(format!(
+                "az in container {container} was not used: it needs a throwaway AZURE_CONFIG_DIR (the app's own login is never touched) and `mktemp -d` failed: {why}; a read-only root filesystem needs a writable emptyDir at /tmp (or TMPDIR) for that. The plugin exchanged the token instead."
+            ));
+            None
+        }
+    })
+}
+
+/// The pod's token, read through exec, exchanged by the plugin at the pod's own authority.
+async fn plugin_exchange(
+    ctx: &Ctx,
+    read: &gather::ContainerRead,
+    authority: Option<&str>,
+    scope: &str,
+) -> Result<Result<String, Failure>, Error> {
+    let t = match &read.token {
+        Err(why) => return Ok(Err(failure(&format!("cannot read the token file: {why}")))),
+        Ok(t) => t,
+    };
+    let env = |k: &str| read.env.get(k).cloned().unwrap_or_default();
+    let http = entra::http().map_err(|e| AzureError::Transport {
+        operation: "building the HTTP client".into(),
+        resource: e,
+        source: Box::new(azure_core::Error::new(
+            azure_core::error::ErrorKind::Other,
+            "tls",
+        )),
+    })?;
+    let authority = authority.map_or_else(|| ctx.cloud.authority.clone(), str::to_string);
+    Ok(entra::exchange(
+        &http,
+        &authority,
+        &env(keys::ENV_TENANT_ID),
+        &env(keys::ENV_CLIENT_ID),
+        t,
+        scope,
+    )
+    .await
+    .map(|at| at.expose().to_string())
+    .map_err(|e| failure(&e.to_string())))
 }
 
 /// The init-container pattern for a workload: an `azure-cli` init container logs in with the

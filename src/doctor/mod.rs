@@ -1,5 +1,6 @@
-//! `kubectl azwi doctor`: gather facts (gather.rs, the only I/O), run the check table
-//! (checks.rs, pure), and return a `Report` that output/checklist.rs renders.
+//! `kubectl azwi doctor`: gather facts (gather/, the only I/O), run the check table
+//! (checks/, pure, one file per category), and return a `Report` that output/checklist.rs
+//! renders.
 
 pub mod can;
 pub mod checks;

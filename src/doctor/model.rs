@@ -6,7 +6,13 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
 use serde::Serialize;
 
-use crate::wi::{claims::Jwt, credential::Credential, target::Target, webhook::Install};
+use crate::wi::{
+    claims::Jwt,
+    credential::Credential,
+    mutation::ValueRef,
+    target::{Owner, Target},
+    webhook::{CreateFailure, Install},
+};
 
 /// Why a fact is missing. A missing fact is itself something to report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,13 +76,39 @@ pub struct Workload {
     pub template: Pod,
 }
 
-/// What exec read in the container: its env and the token's header and claims (never the token).
+/// The app container's AZURE_* variables as its processes see them.
+#[derive(Debug, Clone)]
+pub struct AppEnv {
+    pub container: String,
+    /// The non-empty AZURE_* variables.
+    pub env: BTreeMap<String, String>,
+    /// Set when the container could not be read (no shell: the runtime's sentence): `env` is
+    /// then the spec's, with `valueFrom` resolved through the API.
+    pub no_shell: Option<String>,
+}
+
+/// Where the token the checks decode came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `AZURE_FEDERATED_TOKEN_FILE`, read in the container.
+    File,
+    /// Minted through TokenRequest as the kubelet mints the projected token (the pod's service
+    /// account, the volume's audience and lifetime, bound to the pod), because the container
+    /// cannot be read.
+    Minted {
+        audience: String,
+        expiration_seconds: i64,
+    },
+}
+
+/// The token's header and claims (never the token itself).
 #[derive(Debug, Clone)]
 pub struct TokenFacts {
     pub container: String,
+    pub source: TokenSource,
     /// `AZURE_FEDERATED_TOKEN_FILE` as the container's environment has it.
     pub file: Option<String>,
-    /// The file's content decoded, or why not (unreadable, not a JWT).
+    /// The token decoded, or why not (unreadable, not a JWT).
     pub jwt: Result<Jwt, String>,
     /// kid of the verifying key, or why the signature does not verify.
     pub signature: Fact<Result<String, String>>,
@@ -98,6 +130,8 @@ pub struct IdentityFacts {
     pub name: String,
     pub id: String,
     pub client_id: String,
+    /// The tenant ARM says the identity lives in.
+    pub tenant_id: String,
     pub credentials: Fact<Vec<Credential>>,
 }
 
@@ -127,9 +161,16 @@ pub struct Facts {
     pub discovery: Fact<Discovery>,
     pub webhooks: Fact<Vec<Install>>,
     pub namespace_labels: Fact<BTreeMap<String, String>>,
-    /// Messages of recent events saying the API server failed calling the webhook.
-    pub webhook_failures: Fact<Vec<String>>,
+    /// Pods controllers could not create in the last hour (`FailedCreate` events), newest first.
+    pub create_failures: Fact<Vec<CreateFailure>>,
+    /// The objects a workload target's controllers record those events on: (kind, name).
+    pub workload_objects: Vec<(String, String)>,
     pub workload: Fact<Workload>,
+    /// What recreates the pod (or the workload's pods), through the ownerReferences.
+    pub owner: Option<Owner>,
+    /// The pod template the pod was made from (its owner's), when it was read: what the user
+    /// wrote, before any webhook.
+    pub template: Option<Pod>,
     /// The pod checked: the target pod, or the newest running pod of a workload or SA.
     pub pod: Fact<Pod>,
     /// The service account name the checks are about, and the object.
@@ -137,8 +178,11 @@ pub struct Facts {
     pub service_account: Fact<ServiceAccount>,
     /// Every SA in the namespace (to name the bound one when a pod runs as another).
     pub service_accounts: Fact<Vec<ServiceAccount>>,
-    /// The container `-c` picked (or the first injected one).
+    /// The container `-c` named, else the one the user's code runs in.
     pub container: Option<String>,
+    pub app: Fact<AppEnv>,
+    /// The values of the ConfigMap and Secret keys AZURE_* variables are set from.
+    pub refs: BTreeMap<ValueRef, Fact<String>>,
     pub token: Fact<TokenFacts>,
     pub azure: Fact<AzureFacts>,
     pub exchange: Fact<Exchange>,
@@ -158,13 +202,18 @@ impl Facts {
             discovery: Err(na()),
             webhooks: Err(na()),
             namespace_labels: Err(na()),
-            webhook_failures: Err(na()),
+            create_failures: Err(na()),
+            workload_objects: vec![],
             workload: Err(na()),
+            owner: None,
+            template: None,
             pod: Err(na()),
             sa_name: None,
             service_account: Err(na()),
             service_accounts: Err(na()),
             container: None,
+            app: Err(na()),
+            refs: BTreeMap::new(),
             token: Err(na()),
             azure: Err(na()),
             exchange: Err(na()),

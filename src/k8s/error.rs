@@ -16,6 +16,16 @@ pub enum KubeError {
         #[source]
         source: Box<KError>,
     },
+    /// The object a command was pointed at does not exist.
+    #[error("{kind}/{name} not found in namespace {namespace}")]
+    NotFound {
+        /// kubectl's short kind, e.g. `pod`, `deploy`.
+        kind: &'static str,
+        /// The resource to list, e.g. `pods`.
+        resource: &'static str,
+        name: String,
+        namespace: String,
+    },
 }
 
 fn at(ns: Option<&str>, name: Option<&str>) -> String {
@@ -59,6 +69,9 @@ impl KubeError {
         match self {
             KubeError::Config(_) => Some("check --kubeconfig/--context, or $KUBECONFIG (kubectl config get-contexts)".into()),
             KubeError::Client(_) => None,
+            KubeError::NotFound { resource, namespace, .. } => Some(format!(
+                "see what exists: kubectl get {resource} -n {namespace} (or pass -n/--namespace)"
+            )),
             KubeError::Api { verb, resource, namespace, .. } => match self.status() {
                 Some(403) => Some(format!(
                     "your Kubernetes user lacks '{verb}' on {resource}{}: check with `kubectl auth can-i {verb} {resource}{}` and ask for a Role that grants it",

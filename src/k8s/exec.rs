@@ -20,6 +20,27 @@ impl ExecOutput {
     pub fn success(&self) -> bool {
         self.exit_code == Some(0)
     }
+
+    /// The runtime's sentence when the command does not exist in the container (a distroless
+    /// image has no `sh` or `cat`): containerd puts runc's error in the exec's status message
+    /// (`... OCI runtime exec failed: exec failed: unable to start container process: exec:
+    /// "sh": executable file not found in $PATH: unknown`), dockershim printed it on stderr and
+    /// exited 126. Either way it names the executable.
+    pub fn missing_executable(&self) -> Option<String> {
+        let texts = [self.message.as_deref().unwrap_or_default(), &self.stderr];
+        texts.iter().find_map(|t| {
+            let at = t
+                .find("executable file not found in $PATH")
+                .or_else(|| t.find(": no such file or directory"))?;
+            let start = t[..at].rfind("exec: ")?;
+            let sentence = t[start..].replace("\\\"", "\"");
+            let end = sentence
+                .find(": unknown")
+                .or_else(|| sentence.find('\n'))
+                .unwrap_or(sentence.len());
+            Some(sentence[..end].trim_end_matches('"').to_string())
+        })
+    }
 }
 
 impl Kube {
@@ -85,5 +106,51 @@ impl Kube {
             exit_code,
             message,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(stderr: &str, message: Option<&str>) -> ExecOutput {
+        ExecOutput {
+            stdout: String::new(),
+            stderr: stderr.into(),
+            exit_code: None,
+            message: message.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn names_the_missing_executable_in_either_runtime_form() {
+        // containerd, as a user reported it (grafana/mimir#10571, Kubernetes 1.31).
+        let o = out(
+            "",
+            Some(
+                "Internal error occurred: error executing command in container: failed to exec in container: failed to start exec \"f83e8b9f\": OCI runtime exec failed: exec failed: unable to start container process: exec: \"echo\": executable file not found in $PATH: unknown",
+            ),
+        );
+        assert_eq!(
+            o.missing_executable().as_deref(),
+            Some("exec: \"echo\": executable file not found in $PATH")
+        );
+        // dockershim printed runc's error on stderr (kubernetes/autoscaler#3674).
+        let o = out(
+            "OCI runtime exec failed: exec failed: container_linux.go:349: starting container process caused \"exec: \\\"env\\\": executable file not found in $PATH\": unknown\n",
+            None,
+        );
+        assert!(
+            o.missing_executable()
+                .is_some_and(|s| s.contains("executable file not found in $PATH")),
+            "{:?}",
+            o.missing_executable()
+        );
+        // A command that ran and failed is not a missing executable.
+        let o = out(
+            "cat: /x: No such file or directory\n",
+            Some("exit status 1"),
+        );
+        assert_eq!(o.missing_executable(), None);
     }
 }

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::{
     admissionregistration::v1::MutatingWebhookConfiguration,
-    authentication::v1::{TokenRequest, TokenRequestSpec},
+    authentication::v1::{BoundObjectReference, TokenRequest, TokenRequestSpec},
     authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec},
-    core::v1::{ConfigMap, Event, Namespace, Pod, ServiceAccount},
+    core::v1::{ConfigMap, Event, Namespace, Pod, Secret, ServiceAccount},
 };
 use kube::{
     Api,
@@ -17,7 +17,10 @@ use kube::{
 use serde_json::Value;
 
 use super::{Kube, KubeError};
-use crate::wi::{keys, target::Kind};
+use crate::wi::{
+    keys,
+    target::{Kind, Target},
+};
 
 fn api_err(
     verb: &'static str,
@@ -44,6 +47,16 @@ pub fn workload_resource(kind: Kind) -> (ApiResource, &'static str) {
         ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(g, v, k), plural),
         plural,
     )
+}
+
+/// A command's target that does not exist, named as kubectl names it.
+pub fn target_not_found(t: &Target, ns: &str) -> KubeError {
+    KubeError::NotFound {
+        kind: t.kind.short(),
+        resource: workload_resource(t.kind).1,
+        name: t.name.clone(),
+        namespace: ns.to_string(),
+    }
 }
 
 impl Kube {
@@ -108,6 +121,21 @@ impl Kube {
             .get_opt(name)
             .await
             .map_err(api_err("get", plural, Some(ns), Some(name)))
+    }
+
+    /// The workloads of `kind` matching a label selector (e.g. a Deployment's ReplicaSets).
+    pub async fn workloads(
+        &self,
+        ns: &str,
+        kind: Kind,
+        selector: &str,
+    ) -> Result<Vec<DynamicObject>, KubeError> {
+        let (ar, plural) = workload_resource(kind);
+        Api::<DynamicObject>::namespaced_with(self.client.clone(), ns, &ar)
+            .list(&ListParams::default().labels(selector))
+            .await
+            .map(|l| l.items)
+            .map_err(api_err("list", plural, Some(ns), None))
     }
 
     pub async fn patch_workload(
@@ -253,6 +281,16 @@ impl Kube {
             .map_err(|e| KubeError::api("list", "pods", Some(ns), None, e))
     }
 
+    /// The pods running as service account `sa`, selected by the server
+    /// (`spec.serviceAccountName`, which admission always sets).
+    pub async fn pods_of_service_account(&self, ns: &str, sa: &str) -> Result<Vec<Pod>, KubeError> {
+        Api::<Pod>::namespaced(self.client.clone(), ns)
+            .list(&ListParams::default().fields(&format!("spec.serviceAccountName={sa}")))
+            .await
+            .map(|l| l.items)
+            .map_err(|e| KubeError::api("list", "pods", Some(ns), None, e))
+    }
+
     pub async fn service_accounts(&self, ns: &str) -> Result<Vec<ServiceAccount>, KubeError> {
         Api::<ServiceAccount>::namespaced(self.client.clone(), ns)
             .list(&ListParams::default())
@@ -261,11 +299,105 @@ impl Kube {
             .map_err(|e| KubeError::api("list", "serviceaccounts", Some(ns), None, e))
     }
 
-    pub async fn events(&self, ns: &str) -> Result<Vec<Event>, KubeError> {
+    /// Events recording that a controller could not create a pod (`reason=FailedCreate`): where
+    /// the API server's refusals of a workload's pods (admission webhooks included) end up.
+    /// Filtered by the server; at most `limit`.
+    pub async fn failed_create_events(
+        &self,
+        ns: &str,
+        limit: u32,
+    ) -> Result<Vec<Event>, KubeError> {
+        let lp = ListParams::default()
+            .fields("reason=FailedCreate")
+            .limit(limit);
         Api::<Event>::namespaced(self.client.clone(), ns)
-            .list(&ListParams::default())
+            .list(&lp)
             .await
             .map(|l| l.items)
             .map_err(|e| KubeError::api("list", "events", Some(ns), None, e))
+    }
+
+    /// One value of a ConfigMap (`data`, then `binaryData` as UTF-8), or None when the map
+    /// or the key is missing.
+    pub async fn config_map_key(
+        &self,
+        ns: &str,
+        name: &str,
+        key: &str,
+    ) -> Result<Option<String>, KubeError> {
+        Ok(self.config_map(ns, name).await?.and_then(|c| {
+            c.data.and_then(|mut d| d.remove(key)).or_else(|| {
+                c.binary_data
+                    .and_then(|mut b| b.remove(key))
+                    .map(|b| String::from_utf8_lossy(&b.0).into_owned())
+            })
+        }))
+    }
+
+    /// One value of a Secret, decoded; the rest of the Secret is dropped here.
+    pub async fn secret_key(
+        &self,
+        ns: &str,
+        name: &str,
+        key: &str,
+    ) -> Result<Option<String>, KubeError> {
+        Api::<Secret>::namespaced(self.client.clone(), ns)
+            .get_opt(name)
+            .await
+            .map(|s| {
+                s.and_then(|s| s.data)
+                    .and_then(|mut d| d.remove(key))
+                    .map(|b| String::from_utf8_lossy(&b.0).into_owned())
+            })
+            .map_err(api_err("get", "secrets", Some(ns), Some(name)))
+    }
+
+    /// A token for `sa` minted as the kubelet mints a pod's projected token: the volume's
+    /// audience and lifetime, bound to the pod (it dies with it). Kept in memory only.
+    pub async fn pod_token(&self, req: &PodTokenRequest<'_>) -> Result<MintedToken, KubeError> {
+        let tr = TokenRequest {
+            spec: TokenRequestSpec {
+                audiences: vec![req.audience.to_string()],
+                expiration_seconds: Some(req.expiration_seconds),
+                bound_object_ref: Some(BoundObjectReference {
+                    api_version: Some("v1".into()),
+                    kind: Some("Pod".into()),
+                    name: Some(req.pod.to_string()),
+                    uid: req.pod_uid.map(str::to_string),
+                }),
+            },
+            ..Default::default()
+        };
+        let resp = Api::<ServiceAccount>::namespaced(self.client.clone(), req.namespace)
+            .create_token_request(req.service_account, &PostParams::default(), &tr)
+            .await
+            .map_err(api_err(
+                "create",
+                "serviceaccounts/token",
+                Some(req.namespace),
+                Some(req.service_account),
+            ))?;
+        Ok(MintedToken(
+            resp.status.map(|s| s.token).unwrap_or_default(),
+        ))
+    }
+}
+
+/// What `Kube::pod_token` mints.
+pub struct PodTokenRequest<'a> {
+    pub namespace: &'a str,
+    pub service_account: &'a str,
+    pub audience: &'a str,
+    pub expiration_seconds: i64,
+    pub pod: &'a str,
+    pub pod_uid: Option<&'a str>,
+}
+
+/// A service-account token. No Debug or Display: it is a credential.
+pub struct MintedToken(String);
+
+impl MintedToken {
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 }

@@ -75,6 +75,9 @@ pub fn login(r: &crate::cmd::exec_login::LoginReport, out: &mut dyn Write) -> st
     if let Some(a) = &r.authority {
         writeln!(out, "authority: {a}")?;
     }
+    for n in &r.notes {
+        writeln!(out, "note: {n}")?;
+    }
     if let Some(w) = &r.who {
         writeln!(out, "logged in to Azure as:")?;
         let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());

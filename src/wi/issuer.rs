@@ -20,25 +20,49 @@ pub fn parse(value: &str) -> Result<String, InputError> {
     Ok(value.to_string())
 }
 
-/// How two issuer strings differ, in the words a person needs.
+/// How two issuer strings differ, in the words a person needs. Entra compares issuers
+/// character for character, so every difference is named as what it is.
 pub fn difference(expected: &str, actual: &str) -> Option<String> {
     if expected == actual {
         return None;
     }
-    let trimmed = |s: &str| s.trim_end_matches('/').to_string();
-    Some(if trimmed(expected) == trimmed(actual) {
-        if expected.ends_with('/') {
-            format!("'{actual}' lacks the trailing '/' of '{expected}'")
+    let trailing = |s: &str| s.len() - s.trim_end_matches('/').len();
+    let (want, have) = (trailing(expected), trailing(actual));
+    Some(
+        if expected.trim_end_matches('/') == actual.trim_end_matches('/') {
+            match (want, have) {
+                (1, 0) => format!("'{actual}' lacks the trailing '/' of '{expected}'"),
+                (0, 1) => format!("'{actual}' has a trailing '/' that '{expected}' lacks"),
+                (w, h) if h > w => format!(
+                    "'{actual}' ends in {h} '/' where '{expected}' ends in {w}: {} too many",
+                    h - w
+                ),
+                (w, h) => format!(
+                    "'{actual}' ends in {h} '/' where '{expected}' ends in {w}: {} missing",
+                    w - h
+                ),
+            }
+        } else if let Some(at) = doubled_slash(expected, actual) {
+            format!("'{actual}' has one '/' too many after '{at}' (expected '{expected}')")
+        } else if let Some(at) = doubled_slash(actual, expected) {
+            format!("'{actual}' lacks a '/' after '{at}' (expected '{expected}')")
+        } else if expected.eq_ignore_ascii_case(actual) {
+            format!(
+                "'{actual}' differs from '{expected}' only in letter case (matching is case-sensitive)"
+            )
         } else {
-            format!("'{actual}' has a trailing '/' that '{expected}' lacks")
-        }
-    } else if expected.eq_ignore_ascii_case(actual) {
-        format!(
-            "'{actual}' differs from '{expected}' only in letter case (matching is case-sensitive)"
-        )
-    } else {
-        char_diff(expected, actual)
-    })
+            char_diff(expected, actual)
+        },
+    )
+}
+
+/// Where `longer` has a "//" in its path that `shorter` has as "/", when that is the only
+/// difference: the common prefix up to it.
+fn doubled_slash<'a>(shorter: &str, longer: &'a str) -> Option<&'a str> {
+    let path_start = longer.find("://").map_or(0, |i| i + 3);
+    let at = longer[path_start..].find("//")? + path_start;
+    let rebuilt = format!("{}{}", &longer[..at], &longer[at + 1..]);
+    (rebuilt == shorter).then(|| &longer[..=at])
 }
 
 /// Marks where two strings part: the common prefix, then each side's rest.
@@ -94,6 +118,31 @@ mod tests {
         assert_eq!(
             d,
             "differs after 'https://a.example/t/': expected '1/', found '2/'"
+        );
+    }
+
+    #[test]
+    fn names_extra_and_missing_slashes_as_they_are() {
+        let iss = "https://oidc.example/t/u/";
+        let d = difference(iss, "https://oidc.example/t/u//").unwrap();
+        assert_eq!(
+            d,
+            "'https://oidc.example/t/u//' ends in 2 '/' where 'https://oidc.example/t/u/' ends in 1: 1 too many"
+        );
+        assert!(!d.contains("lacks"), "{d}");
+        let d = difference("https://oidc.example/t/u//", iss).unwrap();
+        assert!(d.contains("1 missing"), "{d}");
+        let d = difference(iss, "https://oidc.example/t//u/").unwrap();
+        assert_eq!(
+            d,
+            "'https://oidc.example/t//u/' has one '/' too many after 'https://oidc.example/t/' (expected 'https://oidc.example/t/u/')"
+        );
+        let d = difference(iss, "https://oidc.exampletu/").unwrap();
+        assert!(d.starts_with("differs after"), "{d}");
+        let d = difference("https://oidc.example//t/u/", iss).unwrap();
+        assert!(
+            d.contains("lacks a '/' after 'https://oidc.example/'"),
+            "{d}"
         );
     }
 }

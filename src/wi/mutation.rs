@@ -1,10 +1,23 @@
 //! What the webhook did to a pod: the injected env per container and the projected token
-//! volume, in either layout (<= v1.5 or v1.6+). Read from the pod spec only.
+//! volume, in either layout (<= v1.5 or v1.6+), which variables the user wrote instead, and
+//! which container the user's code runs in. Read from the pod spec only.
 
-use k8s_openapi::api::core::v1::{Container, Pod, Volume};
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::{Container, EnvVar, Pod, Volume};
 use serde::Serialize;
+use serde_json::Value;
 
 use super::keys;
+use crate::error::InputError;
+
+/// The containers the webhook adds for `inject-proxy-sidecar` (v1.6.0 pkg/webhook/consts.go):
+/// a native sidecar (an init container with restartPolicy Always) from Kubernetes 1.32, a
+/// regular container in front of the others before that, and an init container.
+pub const PROXY_SIDECAR: &str = "azwi-proxy";
+pub const PROXY_INIT: &str = "azwi-proxy-init";
+/// kubectl's own default container for exec and logs.
+pub const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -28,13 +41,61 @@ pub struct TokenVolume {
     pub path: String,
 }
 
+/// Where a variable's value comes from when the spec names a source instead of a value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase", tag = "from")]
+pub enum ValueRef {
+    ConfigMap {
+        name: String,
+        key: String,
+    },
+    Secret {
+        name: String,
+        key: String,
+    },
+    /// A downward-API field (`metadata.name` ...) or a resource field.
+    Field {
+        path: String,
+    },
+}
+
+impl std::fmt::Display for ValueRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ValueRef::ConfigMap { name, key } => write!(f, "configmap {name} key {key}"),
+            ValueRef::Secret { name, key } => write!(f, "secret {name} key {key}"),
+            ValueRef::Field { path } => write!(f, "field {path}"),
+        }
+    }
+}
+
+/// Who wrote one of the injected variables into a container's spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Origin {
+    /// Written by whoever created the pod (or its template): the webhook keeps it as it is.
+    User,
+    /// Added by the webhook at admission.
+    Webhook,
+    /// The pod carries no managedFields to tell.
+    Unknown,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerInjection {
     pub name: String,
     pub init: bool,
+    /// An init container with restartPolicy Always: a native sidecar, running beside the app.
+    pub sidecar: bool,
     /// The four variables, each with its value when set as a plain value.
     pub env: Vec<(String, Option<String>)>,
+    /// Those of the four set with `valueFrom`, and from where.
+    pub refs: Vec<(String, ValueRef)>,
+    /// Those of the four the pod's managedFields record a client writing. The API server
+    /// records managed fields before mutating admission, so what the webhook adds is never
+    /// in them (observed on the test ground, kube-apiserver 1.35).
+    pub user_set: Vec<String>,
     /// Where the token volume is mounted in this container, if it is.
     pub mount_path: Option<String>,
     /// Listed in the skip-containers annotation.
@@ -61,6 +122,27 @@ impl ContainerInjection {
     pub fn token_file(&self) -> Option<&str> {
         self.env_value(keys::ENV_TOKEN_FILE)
     }
+
+    pub fn value_ref(&self, key: &str) -> Option<&ValueRef> {
+        self.refs.iter().find(|(k, _)| k == key).map(|(_, r)| r)
+    }
+
+    /// Who wrote `key` into this container's spec, when it is there at all. The webhook only
+    /// ever writes plain values, so a `valueFrom` is always the user's.
+    pub fn origin(&self, key: &str, tracked: bool) -> Option<Origin> {
+        if !self.env.iter().any(|(k, _)| k == key) {
+            return None;
+        }
+        Some(
+            if self.value_ref(key).is_some() || self.user_set.iter().any(|k| k == key) {
+                Origin::User
+            } else if tracked {
+                Origin::Webhook
+            } else {
+                Origin::Unknown
+            },
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -68,12 +150,28 @@ impl ContainerInjection {
 pub struct Injection {
     pub volume: Option<TokenVolume>,
     pub containers: Vec<ContainerInjection>,
+    /// The pod has managedFields, so `user_set` is complete.
+    pub tracked: bool,
 }
 
 impl Injection {
     /// Whether the webhook mutated the pod at all.
     pub fn mutated(&self) -> bool {
         self.volume.is_some()
+    }
+
+    pub fn container(&self, name: &str) -> Option<&ContainerInjection> {
+        self.containers.iter().find(|c| c.name == name)
+    }
+
+    /// Who wrote `key` into container `name`.
+    pub fn origin(&self, name: &str, key: &str) -> Option<Origin> {
+        self.container(name)?.origin(key, self.tracked)
+    }
+
+    /// The containers the webhook serves: every one not in skip-containers.
+    pub fn served(&self) -> impl Iterator<Item = &ContainerInjection> {
+        self.containers.iter().filter(|c| !c.skipped)
     }
 }
 
@@ -119,21 +217,86 @@ pub fn skip_list(pod: &Pod) -> Vec<String> {
         .unwrap_or_default()
 }
 
+fn value_ref(e: &EnvVar) -> Option<ValueRef> {
+    let from = e.value_from.as_ref()?;
+    if let Some(r) = &from.config_map_key_ref {
+        return Some(ValueRef::ConfigMap {
+            name: r.name.clone(),
+            key: r.key.clone(),
+        });
+    }
+    if let Some(r) = &from.secret_key_ref {
+        return Some(ValueRef::Secret {
+            name: r.name.clone(),
+            key: r.key.clone(),
+        });
+    }
+    let path = from
+        .field_ref
+        .as_ref()
+        .map(|f| f.field_path.clone())
+        .or_else(|| from.resource_field_ref.as_ref().map(|r| r.resource.clone()))?;
+    Some(ValueRef::Field { path })
+}
+
+/// `(container, variable)` pairs a client wrote, from the pod's managedFields
+/// (`f:spec.f:containers.k:{"name":"app"}.f:env.k:{"name":"AZURE_CLIENT_ID"}`).
+fn owned_env(pod: &Pod) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for m in pod.metadata.managed_fields.iter().flatten() {
+        let Some(spec) = m.fields_v1.as_ref().and_then(|f| f.0.get("f:spec")) else {
+            continue;
+        };
+        for list in ["f:containers", "f:initContainers"] {
+            for (ck, cv) in spec
+                .get(list)
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let Some(name) = key_name(ck) else { continue };
+                for ek in cv
+                    .get("f:env")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(var) = key_name(ek.0) {
+                        out.insert((name.clone(), var));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The name in a managedFields list key `k:{"name":"x"}`.
+fn key_name(k: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(k.strip_prefix("k:")?).ok()?;
+    v.get("name")?.as_str().map(str::to_string)
+}
+
 fn container(
     c: &Container,
     init: bool,
     volume: Option<&TokenVolume>,
     skip: &[String],
+    owned: &BTreeSet<(String, String)>,
 ) -> ContainerInjection {
+    let find = |k: &str| c.env.iter().flatten().find(|e| e.name == k);
     let env = keys::INJECTED_ENV
         .iter()
-        .filter_map(|k| {
-            c.env
-                .as_ref()?
-                .iter()
-                .find(|e| e.name == *k)
-                .map(|e| (k.to_string(), e.value.clone()))
-        })
+        .filter_map(|k| find(k).map(|e| (k.to_string(), e.value.clone())))
+        .collect();
+    let refs = keys::INJECTED_ENV
+        .iter()
+        .filter_map(|k| Some((k.to_string(), value_ref(find(k)?)?)))
+        .collect();
+    let user_set = keys::INJECTED_ENV
+        .iter()
+        .filter(|k| owned.contains(&(c.name.clone(), k.to_string())))
+        .map(|k| k.to_string())
         .collect();
     let mount_path = volume.and_then(|v| {
         c.volume_mounts
@@ -145,7 +308,10 @@ fn container(
     ContainerInjection {
         name: c.name.clone(),
         init,
+        sidecar: init && c.restart_policy.as_deref() == Some("Always"),
         env,
+        refs,
+        user_set,
         mount_path,
         skipped: skip.contains(&c.name),
     }
@@ -153,26 +319,95 @@ fn container(
 
 /// Reads the webhook's work off a pod.
 pub fn observe(pod: &Pod) -> Injection {
+    let tracked = pod
+        .metadata
+        .managed_fields
+        .as_ref()
+        .is_some_and(|m| !m.is_empty());
     let Some(spec) = &pod.spec else {
         return Injection {
             volume: None,
             containers: vec![],
+            tracked,
         };
     };
     let volume = token_volume(spec.volumes.as_deref().unwrap_or_default());
     let skip = skip_list(pod);
+    let owned = owned_env(pod);
     let init = spec
         .init_containers
         .iter()
         .flatten()
-        .map(|c| container(c, true, volume.as_ref(), &skip));
+        .map(|c| container(c, true, volume.as_ref(), &skip, &owned));
     let main = spec
         .containers
         .iter()
-        .map(|c| container(c, false, volume.as_ref(), &skip));
+        .map(|c| container(c, false, volume.as_ref(), &skip, &owned));
     Injection {
         containers: init.chain(main).collect(),
         volume,
+        tracked,
+    }
+}
+
+/// Every container of the pod, init containers first, as `-c` may name them.
+pub fn container_names(pod: &Pod) -> Vec<String> {
+    let Some(spec) = &pod.spec else {
+        return vec![];
+    };
+    spec.init_containers
+        .iter()
+        .flatten()
+        .chain(&spec.containers)
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+/// The container the user's code runs in: kubectl's `default-container` annotation, else the
+/// first regular container no webhook added (the proxy sidecar, or, when the owner's pod
+/// template is known, any container it lacks), else the first container.
+pub fn app_container(pod: &Pod, template: Option<&Pod>) -> Option<String> {
+    let spec = pod.spec.as_ref()?;
+    let names = container_names(pod);
+    let annotated = pod
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(DEFAULT_CONTAINER_ANNOTATION))
+        .filter(|d| names.contains(d));
+    if let Some(d) = annotated {
+        return Some(d.clone());
+    }
+    let in_template = |name: &str| {
+        template
+            .and_then(|t| t.spec.as_ref())
+            .is_none_or(|t| t.containers.iter().any(|c| c.name == name))
+    };
+    spec.containers
+        .iter()
+        .find(|c| c.name != PROXY_SIDECAR && in_template(&c.name))
+        .or(spec.containers.first())
+        .map(|c| c.name.clone())
+}
+
+/// `-c NAME` checked against the pod, else the app container. A name the pod lacks is bad
+/// input, listed with the names it has.
+pub fn pick_container(
+    pod: &Pod,
+    template: Option<&Pod>,
+    asked: Option<&str>,
+) -> Result<String, InputError> {
+    let names = container_names(pod);
+    let pod_name = pod.metadata.name.as_deref().unwrap_or_default();
+    match asked {
+        Some(c) if names.iter().any(|n| n == c) => Ok(c.to_string()),
+        Some(c) => Err(InputError::new(
+            "container",
+            c,
+            format!("one of pod {pod_name}'s containers: {}", names.join(", ")),
+        )),
+        None => app_container(pod, template)
+            .ok_or_else(|| InputError::new("pod", pod_name, "a pod with at least one container")),
     }
 }
 
@@ -324,5 +559,98 @@ mod tests {
         );
         assert_eq!(skip_list(&pod), vec!["app", "sidecar"]);
         assert!(observe(&pod).containers[0].skipped);
+    }
+
+    fn pod_with(containers: &[&str], inits: &[(&str, Option<&str>)]) -> Pod {
+        let c = |n: &str| json!({"name": n, "image": "busybox"});
+        serde_json::from_value(json!({
+            "metadata": {"name": "p"},
+            "spec": {
+                "containers": containers.iter().map(|n| c(n)).collect::<Vec<_>>(),
+                "initContainers": inits.iter().map(|(n, rp)| json!({"name": n, "restartPolicy": rp})).collect::<Vec<_>>(),
+            }
+        }))
+        .unwrap()
+    }
+
+    use serde_json::json;
+
+    #[test]
+    fn the_app_container_is_never_the_proxy_sidecar() {
+        // Kubernetes < 1.32: the webhook puts azwi-proxy in front of the app container
+        // (v1.6.0 pkg/webhook/webhook.go, injectProxySidecarContainer prepends it).
+        let pod = pod_with(&[PROXY_SIDECAR, "app"], &[(PROXY_INIT, None)]);
+        assert_eq!(app_container(&pod, None).as_deref(), Some("app"));
+        // >= 1.32: a native sidecar, and another webhook's container the template lacks.
+        let pod = pod_with(
+            &["istio-proxy", "app", "log"],
+            &[(PROXY_SIDECAR, Some("Always")), (PROXY_INIT, None)],
+        );
+        let template = pod_with(&["app", "log"], &[]);
+        assert_eq!(app_container(&pod, Some(&template)).as_deref(), Some("app"));
+        let inj = observe(&pod);
+        assert!(inj.container(PROXY_SIDECAR).unwrap().sidecar);
+        assert!(!inj.container(PROXY_INIT).unwrap().sidecar);
+        // kubectl's annotation wins.
+        let mut pod = pod_with(&["app", "log"], &[]);
+        pod.metadata.annotations =
+            Some([(DEFAULT_CONTAINER_ANNOTATION.to_string(), "log".to_string())].into());
+        assert_eq!(app_container(&pod, None).as_deref(), Some("log"));
+    }
+
+    #[test]
+    fn a_container_the_pod_lacks_is_bad_input() {
+        let pod = pod_with(&["app"], &[("init", None)]);
+        assert_eq!(pick_container(&pod, None, Some("init")).unwrap(), "init");
+        let e = pick_container(&pod, None, Some("nope")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid container 'nope': expected one of pod p's containers: init, app"
+        );
+    }
+
+    #[test]
+    fn user_set_variables_are_told_from_injected_ones() {
+        // As the API server stores a pod created with kubectl apply: the user's AZURE_CLIENT_ID
+        // is in managedFields, what the webhook appended is not.
+        let mut pod = mutated_pod(Layout::Reserved);
+        pod.spec.as_mut().unwrap().containers[0]
+            .env
+            .as_mut()
+            .unwrap()
+            .push(serde_json::from_value(json!({"name": "X", "value": "y"})).unwrap());
+        pod.metadata.managed_fields = Some(vec![serde_json::from_value(json!({
+            "manager": "kubectl-client-side-apply", "operation": "Update", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {"f:containers": {"k:{\"name\":\"app\"}": {"f:env": {
+                "k:{\"name\":\"AZURE_CLIENT_ID\"}": {".": {}, "f:name": {}, "f:value": {}}}}}}}
+        }))
+        .unwrap()]);
+        let inj = observe(&pod);
+        assert_eq!(inj.origin("app", keys::ENV_CLIENT_ID), Some(Origin::User));
+        assert_eq!(
+            inj.origin("app", keys::ENV_TENANT_ID),
+            Some(Origin::Webhook)
+        );
+        // valueFrom is the user's even without managedFields.
+        let mut pod = mutated_pod(Layout::Reserved);
+        let env = pod.spec.as_mut().unwrap().containers[0]
+            .env
+            .as_mut()
+            .unwrap();
+        env[0] = serde_json::from_value(json!({"name": keys::ENV_CLIENT_ID, "valueFrom": {"configMapKeyRef": {"name": "ids", "key": "client"}}})).unwrap();
+        let inj = observe(&pod);
+        assert!(!inj.tracked);
+        assert_eq!(inj.origin("app", keys::ENV_CLIENT_ID), Some(Origin::User));
+        assert_eq!(
+            inj.origin("app", keys::ENV_TENANT_ID),
+            Some(Origin::Unknown)
+        );
+        assert_eq!(
+            inj.containers[0].value_ref(keys::ENV_CLIENT_ID),
+            Some(&ValueRef::ConfigMap {
+                name: "ids".into(),
+                key: "client".into()
+            })
+        );
     }
 }

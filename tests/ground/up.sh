@@ -337,12 +337,17 @@ cat >"$DIR/azure-environment.json" <<EOF
 {"name": "AzureStackCloud", "activeDirectoryEndpoint": "https://127.0.0.1:$EMU_PORT/",
  "resourceManagerEndpoint": "https://127.0.0.1:$EMU_PORT/", "tokenAudience": "https://management.azure.com/"}
 EOF
-webhook() { # piece binary port
+# The proxy images a release names (the release build stamps them into the binary; the
+# ground's build does not, so they come the supported other way, the PROXY_IMAGE and
+# PROXY_INIT_IMAGE settings of pkg/config).
+REGISTRY=mcr.microsoft.com/oss/azure/workload-identity
+webhook() { # piece binary port version
   local sock=$DIR/sock/$1.sock
   start "$1-forward" "$AGENT" forward "tcp:127.0.0.1:$3" "unix:$sock"
   # shellcheck disable=SC2016
   start "$1" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$DIR/webhook" KUBECONFIG="$DIR/kubeconfig" \
     AZURE_TENANT_ID="$TENANT" AZURE_ENVIRONMENT=AzureStackCloud AZURE_ENVIRONMENT_FILEPATH="$DIR/azure-environment.json" \
+    PROXY_IMAGE="$REGISTRY/proxy:$4" PROXY_INIT_IMAGE="$REGISTRY/proxy-init:$4" \
     POD_NAMESPACE=azure-workload-identity-system \
     unshare --net -- /bin/sh -c '
       ip link set lo up || exit 1
@@ -353,8 +358,8 @@ webhook() { # piece binary port
     "$GROUND_BIN/$2" --webhook-cert-dir "$P/webhook" --disable-cert-rotation --log-level info \
     --health-addr 127.0.0.1:9440 --metrics-addr 127.0.0.1:8095
 }
-webhook azwi-webhook azwi-webhook "$WH_PORT"
-webhook azwi-webhook-old azwi-webhook-old "$WH_OLD_PORT"
+webhook azwi-webhook azwi-webhook "$WH_PORT" "$AZWI_VERSION"
+webhook azwi-webhook-old azwi-webhook-old "$WH_OLD_PORT" "$AZWI_OLD_VERSION"
 
 start ground-agent env GROUND_AGENT_LOG=info KUBECONFIG="$DIR/kubeconfig" \
   "$AGENT" run --dir "$DIR" --node "$NODE" --pod-bin "$GROUND_DIR/pod-bin"

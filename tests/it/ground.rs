@@ -3,13 +3,17 @@
 //! server's published keys, RBAC bites, and kubectl finds the plugin.
 
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
-use kube::{Api, api::PostParams};
+use kube::{
+    Api,
+    api::{AttachParams, PostParams},
+};
 use kubectl_azwi::wi::{
     claims::Jwt,
     jwks::{self, Jwks},
     keys,
     mutation::{self, Layout},
 };
+use serde_json::json;
 
 use crate::support::{self, Ground, fixtures};
 
@@ -330,4 +334,232 @@ fn kubectl_finds_the_plugin() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2), "bad target is a usage error");
     assert!(String::from_utf8_lossy(&bad.stderr).contains("did you mean pod/quick-start?"));
+}
+
+// ---------- pods as production runs them (issue 12, item 4) ----------
+
+/// Runs `argv` through the API server's exec; returns (stdout, stderr, status message),
+/// whether or not it succeeded.
+async fn try_exec(
+    pods: &Api<Pod>,
+    pod: &str,
+    container: &str,
+    argv: &[&str],
+) -> (String, String, String) {
+    use tokio::io::AsyncReadExt;
+    let ap = AttachParams::default()
+        .container(container)
+        .stderr(true)
+        .stdout(true);
+    let mut proc = pods
+        .exec(pod, argv.iter().copied(), &ap)
+        .await
+        .expect("exec");
+    let (mut out, mut err) = (String::new(), String::new());
+    let (so, se) = (proc.stdout(), proc.stderr());
+    let status = proc.take_status().unwrap();
+    tokio::join!(
+        async {
+            if let Some(mut s) = so {
+                let _ = s.read_to_string(&mut out).await;
+            }
+        },
+        async {
+            if let Some(mut s) = se {
+                let _ = s.read_to_string(&mut err).await;
+            }
+        }
+    );
+    let status = status.await;
+    let _ = proc.join().await;
+    let msg = status
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s.status.unwrap_or_default(),
+                s.message.unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    (out, err, msg)
+}
+
+async fn ns_with_sa(prefix: &str) -> (kube::Client, String, Api<Pod>) {
+    let client = Ground::get().client().await;
+    let ns = support::namespace(&client, prefix, &[]).await;
+    Api::<ServiceAccount>::namespaced(client.clone(), &ns)
+        .create(
+            &PostParams::default(),
+            &fixtures::service_account("wi", &[(keys::CLIENT_ID_ANNOTATION, CLIENT_ID)]),
+        )
+        .await
+        .unwrap();
+    let pods = Api::namespaced(client.clone(), &ns);
+    (client, ns, pods)
+}
+
+async fn run_pod(pods: &Api<Pod>, manifest: serde_json::Value) -> Pod {
+    let p: Pod = serde_json::from_value(manifest).unwrap();
+    let name = p.metadata.name.clone().unwrap();
+    pods.create(&PostParams::default(), &p).await.unwrap();
+    support::wait_running(pods, &name).await
+}
+
+/// A distroless container has no shell: exec of sh fails the way runc fails it
+/// (`exec: "sh": executable file not found in $PATH`, see tests/ground/README.md), while the
+/// pod's other container runs commands as before.
+#[tokio::test]
+async fn distroless_containers_have_no_shell() {
+    let (_, _, pods) = ns_with_sa("distroless").await;
+    run_pod(
+        &pods,
+        json!({"metadata": {"name": "p", "labels": {keys::USE_LABEL: "true"}}, "spec": {
+            "serviceAccountName": "wi",
+            "containers": [{"name": "app", "image": "gcr.io/distroless/static:nonroot"},
+                           {"name": "debug", "image": "busybox"}]}}),
+    )
+    .await;
+    for cmd in ["sh", "cat"] {
+        let (out, err, status) = try_exec(&pods, "p", "app", &[cmd, "-c", "true"]).await;
+        assert!(out.is_empty(), "{out}");
+        assert_eq!(
+            err.trim(),
+            format!(
+                "OCI runtime exec failed: exec failed: unable to start container process: exec: \"{cmd}\": executable file not found in $PATH: unknown"
+            )
+        );
+        assert!(status.starts_with("Failure"), "{status}");
+    }
+    let (out, _, status) = try_exec(&pods, "p", "debug", &["sh", "-c", "echo ok"]).await;
+    assert_eq!((out.trim(), status.as_str()), ("ok", "Success: "));
+}
+
+/// The webhook's proxy sidecar: on Kubernetes >= 1.32 a native sidecar (an init container
+/// with restartPolicy Always) plus the azwi-proxy-init container, both with the images a
+/// release names (v1.6.0 webhook.go injectProxySidecarContainer, consts.go), running, and
+/// shell-less like the distroless images they are built from.
+#[tokio::test]
+async fn the_proxy_sidecar_is_a_native_sidecar() {
+    let (_, _, pods) = ns_with_sa("proxy").await;
+    let pod = run_pod(
+        &pods,
+        json!({"metadata": {"name": "p", "labels": {keys::USE_LABEL: "true"},
+                            "annotations": {keys::INJECT_PROXY_ANNOTATION: "true"}},
+               "spec": {"serviceAccountName": "wi", "containers": [{"name": "app", "image": "busybox"}]}}),
+    )
+    .await;
+    let inits = pod.spec.as_ref().unwrap().init_containers.clone().unwrap();
+    let names: Vec<_> = inits.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["azwi-proxy", "azwi-proxy-init"]);
+    assert_eq!(inits[0].restart_policy.as_deref(), Some("Always"));
+    let v = Ground::get().var("AZWI_GROUND_WEBHOOK_VERSION");
+    assert_eq!(
+        inits[0].image.as_deref(),
+        Some(format!("mcr.microsoft.com/oss/azure/workload-identity/proxy:{v}").as_str())
+    );
+    let statuses = pod.status.unwrap().init_container_statuses.unwrap();
+    assert!(
+        statuses[0].state.as_ref().unwrap().running.is_some(),
+        "{statuses:?}"
+    );
+    let inj = mutation::observe(&pods.get("p").await.unwrap());
+    assert!(inj.container("azwi-proxy").unwrap().sidecar);
+    assert!(
+        inj.container("azwi-proxy")
+            .unwrap()
+            .missing_env()
+            .is_empty(),
+        "the webhook serves its own sidecar"
+    );
+    let (_, err, _) = try_exec(&pods, "p", "azwi-proxy", &["sh", "-c", "true"]).await;
+    assert!(err.contains("executable file not found in $PATH"), "{err}");
+}
+
+/// skip-containers: the named container gets neither variables nor the token mount.
+#[tokio::test]
+async fn skip_containers_leaves_a_container_alone() {
+    let (_, _, pods) = ns_with_sa("skip").await;
+    let pod = run_pod(
+        &pods,
+        json!({"metadata": {"name": "p", "labels": {keys::USE_LABEL: "true"},
+                            "annotations": {keys::SKIP_CONTAINERS_ANNOTATION: "app"}},
+               "spec": {"serviceAccountName": "wi", "containers": [
+                   {"name": "app", "image": "busybox"}, {"name": "log", "image": "busybox"}]}}),
+    )
+    .await;
+    let inj = mutation::observe(&pod);
+    let app = inj.container("app").unwrap();
+    assert!(
+        app.skipped && app.env.is_empty() && app.mount_path.is_none(),
+        "{app:?}"
+    );
+    assert!(inj.container("log").unwrap().missing_env().is_empty());
+}
+
+/// A ReplicaSet whose pods the webhook denies records FailedCreate events with the API
+/// server's and the webhook's words.
+#[tokio::test]
+async fn a_replicaset_records_the_webhooks_denial() {
+    let (client, ns, _) = ns_with_sa("denied").await;
+    let rs: k8s_openapi::api::apps::v1::ReplicaSet = serde_json::from_value(json!({
+        "metadata": {"name": "web"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}}, "template": {
+            "metadata": {"labels": {"app": "web", keys::USE_LABEL: "true"},
+                         "annotations": {keys::TOKEN_EXPIRATION_ANNOTATION: "600"}},
+            "spec": {"serviceAccountName": "wi", "containers": [{"name": "app", "image": "busybox"}]}}}
+    }))
+    .unwrap();
+    Api::<k8s_openapi::api::apps::v1::ReplicaSet>::namespaced(client.clone(), &ns)
+        .create(&PostParams::default(), &rs)
+        .await
+        .unwrap();
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(client, &ns);
+    let lp = kube::api::ListParams::default().fields("involvedObject.name=web,reason=FailedCreate");
+    let mut msg = None;
+    for _ in 0..300 {
+        if let Some(e) = events.list(&lp).await.unwrap().items.pop() {
+            msg = e.message;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        msg.as_deref(),
+        Some(
+            "Error creating: admission webhook \"mutation.azure-workload-identity.io\" denied the request: token expiration 600 not valid. Expected value to be between 3600 and 86400"
+        )
+    );
+}
+
+/// readOnlyRootFilesystem: the container cannot write its /tmp (or its home); a writable
+/// container of the same pod can, in the pod's own /tmp, not the host's.
+#[tokio::test]
+async fn a_read_only_root_filesystem() {
+    let (_, _, pods) = ns_with_sa("readonly").await;
+    run_pod(
+        &pods,
+        json!({"metadata": {"name": "p"}, "spec": {"serviceAccountName": "wi", "containers": [
+            {"name": "ro", "image": "busybox", "securityContext": {"readOnlyRootFilesystem": true}},
+            {"name": "rw", "image": "busybox"}]}}),
+    )
+    .await;
+    let (_, err, status) = try_exec(&pods, "p", "ro", &["sh", "-c", "mktemp -d"]).await;
+    assert!(err.contains("Read-only file system"), "{err}");
+    assert!(status.starts_with("Failure"), "{status}");
+    let (_, err, _) = try_exec(&pods, "p", "ro", &["sh", "-c", "mkdir \"$HOME/.azure\""]).await;
+    assert!(err.contains("Read-only file system"), "{err}");
+    let marker = format!("azwi-ground-{}", std::process::id());
+    let (out, _, status) = try_exec(
+        &pods,
+        "p",
+        "rw",
+        &["sh", "-c", &format!("touch /tmp/{marker} && ls /tmp")],
+    )
+    .await;
+    assert_eq!(status, "Success: ");
+    assert!(out.contains(&marker));
+    assert!(
+        !std::path::Path::new(&format!("/tmp/{marker}")).exists(),
+        "the pod's /tmp is its own"
+    );
 }

@@ -32,6 +32,29 @@ pub fn pod_dir(ctx: &Ctx, ns: &str, name: &str) -> PathBuf {
     ctx.dir.join("pods").join(ns).join(name)
 }
 
+/// A container's exec directory (its Exec workDir): `<pod dir>/c/<container>`, holding the
+/// marker files the exec shim reads (see exec-shim.sh).
+fn container_dir(pod_dir: &Path, container: &str) -> PathBuf {
+    pod_dir.join("c").join(container)
+}
+
+/// Images built FROM a distroless base carry no shell and no coreutils, so a runtime cannot
+/// exec `sh` or `cat` in them: any image whose repository path has a segment starting with
+/// "distroless" (gcr.io/distroless/static, mcr.microsoft.com/cbl-mariner/distroless/minimal,
+/// registry.k8s.io/build-image/distroless-iptables), and the workload-identity webhook's
+/// proxy and proxy-init images, built FROM those (v1.6.0 docker/proxy.Dockerfile,
+/// docker/proxy-init.Dockerfile).
+pub fn shell_less(image: &str) -> bool {
+    let repo = image.split('@').next().unwrap_or(image);
+    let repo = match repo.rsplit_once(':') {
+        Some((r, tag)) if !tag.contains('/') => r,
+        _ => repo,
+    };
+    repo.split('/').any(|seg| seg.starts_with("distroless"))
+        || repo.ends_with("/workload-identity/proxy")
+        || repo.ends_with("/workload-identity/proxy-init")
+}
+
 fn exec_api(ctx: &Ctx, ns: &str) -> Api<DynamicObject> {
     let ar = ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk("kwok.x-k8s.io", "v1alpha1", "Exec"),
@@ -134,16 +157,45 @@ pub async fn kubelet(ctx: Arc<Ctx>, p: Pod) {
     }
 }
 
+/// Per container, what the runtime knows of its image and security context, as marker files
+/// in its exec dir for the exec shim: `no-shell`, `read-only`.
+async fn mark_containers(dir: &Path, containers: &[&Container]) -> std::io::Result<()> {
+    for c in containers {
+        let cdir = container_dir(dir, &c.name);
+        tokio::fs::create_dir_all(&cdir).await?;
+        if shell_less(c.image.as_deref().unwrap_or_default()) {
+            tokio::fs::write(cdir.join("no-shell"), b"").await?;
+        }
+        let read_only = c
+            .security_context
+            .as_ref()
+            .and_then(|s| s.read_only_root_filesystem)
+            .unwrap_or(false);
+        if read_only {
+            tokio::fs::write(cdir.join("read-only"), b"").await?;
+        }
+    }
+    Ok(())
+}
+
 async fn prepare(ctx: &Ctx, p: &Pod) -> Result<Vec<(TokenSource, Instant)>, BoxErr> {
     let ns = p.namespace().unwrap_or_default();
     let name = p.name_any();
     let dir = pod_dir(ctx, &ns, &name);
     let root = dir.join("root");
     let _ = tokio::fs::remove_dir_all(&root).await;
+    let _ = tokio::fs::remove_dir_all(dir.join("c")).await;
     tokio::fs::create_dir_all(root.join("var/run/secrets")).await?;
     tokio::fs::create_dir_all(root.join("bin")).await?;
+    // The pod's own /tmp (bound over /tmp by the exec shim) and its HOME: what a process in
+    // the pod writes stays in the pod.
+    for d in ["tmp", "root"] {
+        tokio::fs::create_dir_all(root.join(d)).await?;
+    }
+    tokio::fs::set_permissions(root.join("tmp"), std::fs::Permissions::from_mode(0o1777)).await?;
     let spec = p.spec.as_ref().ok_or("pod without spec")?;
     let containers = all_containers(p);
+    mark_containers(&dir, &containers).await?;
 
     // Tools a real image would carry: the in-pod az stand-in for azure-cli images.
     if let Some(pb) = &ctx.pod_bin {
@@ -237,7 +289,10 @@ async fn prepare(ctx: &Ctx, p: &Pod) -> Result<Vec<(TokenSource, Instant)>, BoxE
     for c in &containers {
         execs.push(json!({
             "containers": [c.name],
-            "local": { "workDir": dir.to_string_lossy(), "envs": container_env(ctx, p, c).await? },
+            "local": {
+                "workDir": container_dir(&dir, &c.name).to_string_lossy(),
+                "envs": container_env(ctx, p, c).await?,
+            },
         }));
     }
     let uid = p.uid().unwrap_or_default();
@@ -355,7 +410,8 @@ async fn container_env(
         ("KUBERNETES_SERVICE_PORT".into(), ctx.api_port.clone()),
     ];
     if !has("HOME") {
-        env.push(("HOME".into(), "/root".into()));
+        // The pod's own home (a host path: the ground lives under the host's /root).
+        env.push(("HOME".into(), root.join("root").display().to_string()));
     }
     if !has("PATH") {
         env.push((
@@ -436,4 +492,32 @@ pub async fn cleanup(ctx: &Ctx, ns: &str, name: &str) {
         Err(e) => warn!(pod = %format!("{ns}/{name}"), error = %e, "deleting Exec failed"),
     }
     info!(pod = %format!("{ns}/{name}"), "pod cleaned up");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_less;
+
+    #[test]
+    fn distroless_images_have_no_shell() {
+        for image in [
+            "gcr.io/distroless/static:nonroot",
+            "gcr.io/distroless/static-debian12@sha256:0123",
+            "mcr.microsoft.com/cbl-mariner/distroless/minimal:2.0-nonroot",
+            "registry.k8s.io/build-image/distroless-iptables:v0.9.3",
+            "mcr.microsoft.com/oss/azure/workload-identity/proxy:v1.6.0",
+            "mcr.microsoft.com/oss/azure/workload-identity/proxy-init:v1.6.0",
+        ] {
+            assert!(shell_less(image), "{image}");
+        }
+        for image in [
+            "busybox",
+            "mcr.microsoft.com/azure-cli:2.67.0",
+            "ghcr.io/azure/azure-workload-identity/msal-go",
+            "localhost:5000/app:1",
+            "example.com/not-distroless-app:1",
+        ] {
+            assert!(!shell_less(image), "{image}");
+        }
+    }
 }

@@ -1,13 +1,21 @@
 //! doctor against the real ground: a pod bound by hand passes every check, and each way of
-//! breaking the binding fails the one check that names it, with its fix.
+//! breaking the binding fails the one check that names it, with its fix. production.rs has
+//! the pods real clusters run (distroless, sidecars, rejected workloads); hints.rs follows
+//! each hint literally and runs doctor again.
+
+mod hints;
+mod production;
+
+use std::{process::Command, time::Duration};
 
 use k8s_openapi::api::{
     apps::v1::Deployment,
-    core::v1::{Pod, ServiceAccount},
+    core::v1::{Event, Pod, ServiceAccount},
 };
 use kube::{
     Api, Client,
-    api::{Patch, PatchParams, PostParams},
+    api::{DeleteParams, ListParams, Patch, PatchParams, PostParams},
+    runtime::wait::{await_condition, conditions},
 };
 use serde_json::{Value, json};
 
@@ -43,6 +51,16 @@ impl Bench {
             sub,
             client,
         }
+    }
+
+    /// A namespace whose service account `wi` is bound: a credential for the ground's issuer,
+    /// the client-id annotation. No pod yet.
+    pub async fn with_bound_sa(prefix: &str, ns_labels: &[(&str, &str)]) -> Bench {
+        let b = Bench::new(prefix, ns_labels).await;
+        b.credential(Ground::get().issuer(), &b.subject("wi")).await;
+        b.sa("wi", &[(keys::CLIENT_ID_ANNOTATION, &b.client_id)])
+            .await;
+        b
     }
 
     pub fn subject(&self, sa: &str) -> String {
@@ -117,6 +135,93 @@ impl Bench {
             .await;
     }
 
+    /// Creates a pod from its manifest and waits until it runs.
+    pub async fn create_pod(&self, manifest: &Value) -> Pod {
+        let pod: Pod = serde_json::from_value(manifest.clone()).unwrap();
+        let name = pod.metadata.name.clone().unwrap();
+        self.pods()
+            .create(&PostParams::default(), &pod)
+            .await
+            .unwrap_or_else(|e| panic!("create pod {name}: {e}"));
+        support::wait_running(&self.pods(), &name).await
+    }
+
+    /// Deletes a pod and waits until it is gone.
+    pub async fn delete_pod(&self, name: &str) {
+        let uid = self.pods().get(name).await.unwrap().metadata.uid.unwrap();
+        self.pods()
+            .delete(name, &DeleteParams::default())
+            .await
+            .unwrap();
+        let gone = await_condition(self.pods(), name, conditions::is_deleted(&uid));
+        tokio::time::timeout(Duration::from_secs(60), gone)
+            .await
+            .expect("pod deleted within 60s")
+            .unwrap();
+    }
+
+    /// "Delete the pod, then create it again from its manifest": what a hint asks of a bare pod.
+    pub async fn recreate_pod(&self, manifest: &Value) -> Pod {
+        self.delete_pod(manifest["metadata"]["name"].as_str().unwrap())
+            .await;
+        self.create_pod(manifest).await
+    }
+
+    /// Runs a command a hint printed, literally, in a shell whose PATH has the ground's kubectl
+    /// and the plugin (as `kubectl azwi`), logged in to the emulator.
+    pub fn follow(&self, command: &str) -> String {
+        let g = Ground::get();
+        let (_, path) = support::path_with(
+            "hint",
+            &[
+                ("kubectl", g.var("AZWI_GROUND_KUBECTL")),
+                ("kubectl-azwi", env!("CARGO_BIN_EXE_kubectl-azwi")),
+            ],
+        );
+        let out = Command::new("sh")
+            .args(["-c", command])
+            .env("PATH", path)
+            .env("KUBECONFIG", g.kubeconfig())
+            .env("SSL_CERT_FILE", g.var("AZWI_GROUND_CA"))
+            .envs(self.sub.env())
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "`{command}` failed: {text}");
+        text
+    }
+
+    /// `kubectl apply` of a manifest in the namespace, as a user would.
+    pub fn apply(&self, manifest: &Value) {
+        self.follow(&format!(
+            "echo '{manifest}' | kubectl apply -n {} -f -",
+            self.ns
+        ));
+    }
+
+    /// Waits (list, not sleep) until a controller in the namespace records a FailedCreate.
+    pub async fn failed_create(&self, object: &str) -> Event {
+        let events: Api<Event> = Api::namespaced(self.client.clone(), &self.ns);
+        let lp = ListParams::default().fields("reason=FailedCreate");
+        for _ in 0..300 {
+            let found = events.list(&lp).await.unwrap().items.into_iter().find(|e| {
+                e.involved_object
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with(object))
+            });
+            if let Some(e) = found {
+                return e;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no FailedCreate event for {object} within 30s");
+    }
+
     /// `doctor ARGS -n NS -o json` logged in to the emulator: (exit code, report).
     pub fn doctor(&self, args: &[&str]) -> (i32, Value) {
         let mut all = vec!["doctor"];
@@ -127,6 +232,55 @@ impl Bench {
             .unwrap_or_else(|e| panic!("doctor -o json: {e}\nstdout: {out}\nstderr: {err}"));
         (code, report)
     }
+}
+
+/// A labelled pod running as `sa`: one container `app` of `image`, merged with `extra`
+/// (top-level keys of metadata and spec are replaced).
+pub fn manifest(name: &str, sa: &str, image: &str, extra: Value) -> Value {
+    let mut m = json!({
+        "metadata": {"name": name, "labels": {keys::USE_LABEL: "true"}},
+        "spec": {"serviceAccountName": sa, "containers": [{"name": "app", "image": image}]}
+    });
+    for part in ["metadata", "spec"] {
+        if let Some(o) = extra[part].as_object() {
+            for (k, v) in o {
+                m[part][k] = v.clone();
+            }
+        }
+    }
+    m
+}
+
+/// A Deployment `name` of labelled busybox pods running as `wi`, its pod template's
+/// annotations and spec extended with `annotations` and `spec`.
+pub fn deployment(name: &str, annotations: Value, spec: Value) -> Value {
+    let mut d = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+        "spec": {"selector": {"matchLabels": {"app": name}}, "template": {
+            "metadata": {"labels": {"app": name, keys::USE_LABEL: "true"}, "annotations": annotations},
+            "spec": {"serviceAccountName": "wi", "containers": [{"name": "app", "image": "busybox"}]}}}
+    });
+    for (k, v) in spec.as_object().into_iter().flatten() {
+        d["spec"]["template"]["spec"][k] = v.clone();
+    }
+    d
+}
+
+/// The ids of the checks that fail.
+pub fn failing(report: &Value) -> Vec<String> {
+    report["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["checks"].as_array().unwrap())
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A check's detail.
+pub fn detail<'a>(report: &'a Value, id: &str) -> &'a str {
+    check(report, id)["detail"].as_str().unwrap_or_default()
 }
 
 pub fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
@@ -140,7 +294,7 @@ pub fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
 }
 
 /// The report fails (exit 3) on `id`, whose hint contains `hint`.
-fn fails_on(code: i32, report: &Value, id: &str, hint: &str) {
+pub fn fails_on(code: i32, report: &Value, id: &str, hint: &str) {
     let c = check(report, id);
     assert_eq!(c["status"], "fail", "{id}: {c:#}\n{report:#}");
     let h = c["hint"].as_str().unwrap_or_default();
@@ -163,12 +317,7 @@ async fn a_bound_pod_passes_every_check_and_exchanges() {
         .collect();
     assert!(not_ok.is_empty(), "{not_ok:#?}");
     assert_eq!(code, 0);
-    assert!(
-        check(&r, "token-exchange")["detail"]
-            .as_str()
-            .unwrap()
-            .contains(Ground::get().var("AZWI_GROUND_TENANT"))
-    );
+    assert!(detail(&r, "token-exchange").contains(Ground::get().var("AZWI_GROUND_TENANT")));
     assert!(check(&r, "token-signature")["status"] == "pass");
     // The token itself never appears, only what it says.
     let text = r.to_string();
@@ -189,10 +338,7 @@ async fn a_bound_pod_passes_every_check_and_exchanges() {
 
 #[tokio::test]
 async fn no_label() {
-    let b = Bench::new("doc-nolabel", &[]).await;
-    b.credential(Ground::get().issuer(), &b.subject("wi")).await;
-    b.sa("wi", &[(keys::CLIENT_ID_ANNOTATION, &b.client_id)])
-        .await;
+    let b = Bench::with_bound_sa("doc-nolabel", &[]).await;
     b.pod("app", "wi", &[], &[], None).await;
     let (code, r) = b.doctor(&["pod/app"]);
     fails_on(code, &r, "pod-label", "recreate it");
@@ -201,20 +347,12 @@ async fn no_label() {
 
 #[tokio::test]
 async fn label_capital_true() {
-    let b = Bench::new("doc-true", &[]).await;
-    b.credential(Ground::get().issuer(), &b.subject("wi")).await;
-    b.sa("wi", &[(keys::CLIENT_ID_ANNOTATION, &b.client_id)])
-        .await;
+    let b = Bench::with_bound_sa("doc-true", &[]).await;
     b.pod("app", "wi", &[(keys::USE_LABEL, "True")], &[], None)
         .await;
     let (code, r) = b.doctor(&["pod/app"]);
     fails_on(code, &r, "pod-label", "\"true\"");
-    assert!(
-        check(&r, "pod-label")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("'True'")
-    );
+    assert!(detail(&r, "pod-label").contains("'True'"));
 }
 
 #[tokio::test]
@@ -235,20 +373,12 @@ async fn label_only_on_the_deployment() {
         .unwrap();
     let (code, r) = b.doctor(&["deploy/web"]);
     fails_on(code, &r, "pod-label", "kubectl patch deploy/web");
-    assert!(
-        check(&r, "pod-label")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("not on its pod template")
-    );
+    assert!(detail(&r, "pod-label").contains("not on its pod template"));
 }
 
 #[tokio::test]
 async fn wrong_service_account() {
-    let b = Bench::new("doc-wrongsa", &[]).await;
-    b.credential(Ground::get().issuer(), &b.subject("wi")).await;
-    b.sa("wi", &[(keys::CLIENT_ID_ANNOTATION, &b.client_id)])
-        .await;
+    let b = Bench::with_bound_sa("doc-wrongsa", &[]).await;
     b.sa("other", &[]).await;
     b.pod("app", "other", &[fixtures::use_label()], &[], None)
         .await;
@@ -275,7 +405,12 @@ async fn pod_older_than_the_annotation() {
         .await
         .unwrap();
     let (code, r) = b.doctor(&["pod/app"]);
-    fails_on(code, &r, "pod-current", "recreate the pod");
+    fails_on(
+        code,
+        &r,
+        "pod-current",
+        &format!("kubectl delete pod app -n {}", b.ns),
+    );
     assert_eq!(
         check(&r, "container-env")["status"],
         "pass",
@@ -297,12 +432,7 @@ async fn misspelled_annotation() {
         "sa-client-id",
         "azure.workload.identity/client_id-",
     );
-    assert!(
-        check(&r, "sa-client-id")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("misspelled")
-    );
+    assert!(detail(&r, "sa-client-id").contains("misspelled"));
 }
 
 #[tokio::test]
@@ -317,10 +447,7 @@ async fn client_id_not_a_guid() {
 
 #[tokio::test]
 async fn user_set_client_id() {
-    let b = Bench::new("doc-userset", &[]).await;
-    b.credential(Ground::get().issuer(), &b.subject("wi")).await;
-    b.sa("wi", &[(keys::CLIENT_ID_ANNOTATION, &b.client_id)])
-        .await;
+    let b = Bench::with_bound_sa("doc-userset", &[]).await;
     let other = "99999999-9999-4999-8999-999999999999";
     b.pod(
         "app",
@@ -331,13 +458,13 @@ async fn user_set_client_id() {
     )
     .await;
     let (code, r) = b.doctor(&["pod/app"]);
-    fails_on(code, &r, "container-client-id", "remove it from the spec");
-    assert!(
-        check(&r, "container-client-id")["detail"]
-            .as_str()
-            .unwrap()
-            .contains(other)
+    fails_on(
+        code,
+        &r,
+        "container-client-id",
+        "Remove AZURE_CLIENT_ID from the spec of",
     );
+    assert!(detail(&r, "container-client-id").contains(other));
     assert_eq!(check(&r, "pod-current")["status"], "pass");
 }
 
@@ -353,12 +480,7 @@ async fn issuer_without_the_trailing_slash() {
         .await;
     let (code, r) = b.doctor(&["pod/app", "--exchange"]);
     fails_on(code, &r, "azure-credential", &format!("--issuer {iss}"));
-    assert!(
-        check(&r, "azure-credential")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("lacks the trailing '/'")
-    );
+    assert!(detail(&r, "azure-credential").contains("lacks the trailing '/'"));
     // Entra agrees, with the code doctor explains.
     let x = check(&r, "token-exchange");
     assert_eq!(x["status"], "fail");
@@ -378,12 +500,7 @@ async fn no_credential() {
         .await;
     let (code, r) = b.doctor(&["pod/app"]);
     fails_on(code, &r, "azure-credential", "kubectl azwi bind wi");
-    assert!(
-        check(&r, "azure-credential")["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("none of 0")
-    );
+    assert!(detail(&r, "azure-credential").starts_with("none of 0"));
 }
 
 #[tokio::test]
@@ -396,18 +513,17 @@ async fn wrong_subject() {
     b.pod("app", "wi", &[fixtures::use_label()], &[], None)
         .await;
     let (code, r) = b.doctor(&["pod/app"]);
+    // The credential for someone-else may be in use: never rewritten, a new one is proposed.
     fails_on(
         code,
         &r,
         "azure-credential",
-        &format!("--subject {}", b.subject("wi")),
+        &format!(
+            "kubectl azwi bind wi -n {} --identity {}",
+            b.ns, b.client_id
+        ),
     );
-    assert!(
-        check(&r, "azure-credential")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("subject is")
-    );
+    assert!(detail(&r, "azure-credential").contains("subject is"));
 }
 
 #[tokio::test]
@@ -438,12 +554,7 @@ async fn old_webhook_layout_and_sa_target() {
     b.bound("app", None).await;
     let (code, r) = b.doctor(&["sa/wi"]);
     assert_eq!(code, 0, "{r:#}");
-    assert!(
-        check(&r, "token-volume")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("<= v1.5")
-    );
+    assert!(detail(&r, "token-volume").contains("<= v1.5"));
     assert_eq!(check(&r, "token-file")["status"], "pass");
 }
 
@@ -457,6 +568,6 @@ async fn expired_token_as_entra_sees_it() {
         .await;
     let (code, r) = b.doctor(&["pod/app", "--exchange"]);
     fails_on(code, &r, "token-exchange", "AZURE_FEDERATED_TOKEN_FILE");
-    let detail = check(&r, "token-exchange")["detail"].as_str().unwrap();
+    let detail = detail(&r, "token-exchange");
     assert!(detail.contains("700024"), "{detail}");
 }

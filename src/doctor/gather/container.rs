@@ -1,0 +1,383 @@
+//! Reading the app container: its AZURE_* variables and the token they point at, in one exec.
+//! A container without a shell (a distroless image) cannot be read that way; its variables
+//! then come from its spec (`valueFrom` resolved through the API) and the token is minted
+//! through TokenRequest exactly as the kubelet mints the projected one, so every token check
+//! still runs, on an equivalent token, and says so.
+
+use std::{collections::BTreeMap, sync::atomic::Ordering};
+
+use futures::future::join_all;
+use k8s_openapi::api::core::v1::Pod;
+use serde_json::Value;
+
+use super::{Counters, discover, gap, running, service_account_of};
+use crate::{
+    azure::entra,
+    ctx::Ctx,
+    doctor::model::{AppEnv, Exchange, Fact, Gap, TokenFacts, TokenSource},
+    k8s::objects::PodTokenRequest,
+    wi::{
+        claims::Jwt,
+        jwks::{self, Jwks},
+        keys,
+        mutation::{self, ValueRef},
+    },
+};
+
+/// One shell in the container prints the injected variables, a separator, then the token
+/// file those variables name: the path is never assumed.
+pub const READ_SCRIPT: &str = r#"for v in AZURE_CLIENT_ID AZURE_TENANT_ID AZURE_AUTHORITY_HOST AZURE_FEDERATED_TOKEN_FILE; do eval "x=\${$v-}"; printf '%s=%s\n' "$v" "$x"; done; echo '--azwi--'; if [ -n "${AZURE_FEDERATED_TOKEN_FILE-}" ]; then cat -- "$AZURE_FEDERATED_TOKEN_FILE"; fi"#;
+
+/// The container's view: the AZURE_* variables and the token file's content (or why not).
+pub struct ContainerRead {
+    pub env: BTreeMap<String, String>,
+    pub token: Result<String, String>,
+}
+
+pub fn parse_read(stdout: &str, stderr: &str) -> ContainerRead {
+    let (head, body) = stdout.split_once("--azwi--\n").unwrap_or((stdout, ""));
+    let env: BTreeMap<String, String> = head
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let token = if body.trim().is_empty() {
+        Err(if stderr.trim().is_empty() {
+            "the file is empty".to_string()
+        } else {
+            stderr.trim().to_string()
+        })
+    } else {
+        Ok(body.trim().to_string())
+    };
+    ContainerRead { env, token }
+}
+
+/// Where the token's signature is checked: the cluster's JWKS, fetched in wave 2.
+pub struct Keys<'a> {
+    pub cluster_issuer: Option<&'a str>,
+    pub jwks: Option<&'a Jwks>,
+    pub http: Option<&'a reqwest::Client>,
+}
+
+/// What reading the app container found. `exchange` holds the token for `--exchange` only
+/// until that call; it is never kept in `Facts`.
+pub struct Read {
+    pub app: Fact<AppEnv>,
+    pub refs: BTreeMap<ValueRef, Fact<String>>,
+    pub token: Fact<TokenFacts>,
+    pub exchange: Option<(BTreeMap<String, String>, String)>,
+}
+
+/// The ConfigMap and Secret keys the served containers' AZURE_* variables come from.
+fn wanted_refs(pod: &Pod) -> Vec<ValueRef> {
+    let mut refs: Vec<ValueRef> = mutation::observe(pod)
+        .served()
+        .flat_map(|c| c.refs.iter().map(|(_, r)| r.clone()))
+        .filter(|r| !matches!(r, ValueRef::Field { .. }))
+        .collect();
+    refs.sort();
+    refs.dedup();
+    refs
+}
+
+async fn resolve_refs(ctx: &Ctx, pod: &Pod, n: &Counters) -> BTreeMap<ValueRef, Fact<String>> {
+    let k = &ctx.kube;
+    let ns = &k.namespace;
+    let refs = wanted_refs(pod);
+    let values = join_all(refs.iter().map(|r| async move {
+        n.kube();
+        let got = match r {
+            ValueRef::ConfigMap { name, key } => k.config_map_key(ns, name, key).await,
+            ValueRef::Secret { name, key } => k.secret_key(ns, name, key).await,
+            ValueRef::Field { .. } => Ok(None),
+        };
+        super::opt(got)
+    }))
+    .await;
+    refs.into_iter().zip(values).collect()
+}
+
+/// A downward-API field a variable may be set from.
+fn field(pod: &Pod, path: &str) -> Option<String> {
+    match path {
+        "metadata.name" => pod.metadata.name.clone(),
+        "metadata.namespace" => pod.metadata.namespace.clone(),
+        "metadata.uid" => pod.metadata.uid.clone(),
+        "spec.serviceAccountName" => Some(service_account_of(pod)),
+        _ => None,
+    }
+}
+
+/// The AZURE_* variables of `container` as its spec sets them, sources resolved.
+pub fn spec_env(
+    pod: &Pod,
+    container: &str,
+    refs: &BTreeMap<ValueRef, Fact<String>>,
+) -> BTreeMap<String, String> {
+    let inj = mutation::observe(pod);
+    let Some(c) = inj.container(container) else {
+        return BTreeMap::new();
+    };
+    keys::INJECTED_ENV
+        .iter()
+        .filter_map(|k| {
+            let v = match c.value_ref(k) {
+                Some(ValueRef::Field { path }) => field(pod, path),
+                Some(r) => refs.get(r).and_then(|v| v.as_ref().ok()).cloned(),
+                None => c.env_value(k).map(str::to_string),
+            }?;
+            (!v.is_empty()).then(|| (k.to_string(), v))
+        })
+        .collect()
+}
+
+pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Counters) -> Read {
+    let k = &ctx.kube;
+    let ns = &k.namespace;
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    let exec = async {
+        if !running(pod) {
+            return None;
+        }
+        n.execs.fetch_add(1, Ordering::Relaxed);
+        Some(
+            k.exec(ns, &name, container, &["sh", "-c", READ_SCRIPT])
+                .await,
+        )
+    };
+    let (refs, exec) = tokio::join!(resolve_refs(ctx, pod, n), exec);
+    let failed = |g: Gap| Read {
+        app: Err(g.clone()),
+        refs: refs.clone(),
+        token: Err(g),
+        exchange: None,
+    };
+    let out = match exec {
+        None => {
+            let phase = pod.status.as_ref().and_then(|s| s.phase.clone());
+            return failed(Gap::unreachable(format!(
+                "pod {name} is not running ({})",
+                phase.as_deref().unwrap_or("no phase")
+            )));
+        }
+        Some(Err(e)) => return failed(gap(&e)),
+        Some(Ok(out)) => out,
+    };
+    let (app, token, source) = match out.missing_executable() {
+        None => {
+            let r = parse_read(&out.stdout, &out.stderr);
+            let app = AppEnv {
+                container: container.to_string(),
+                env: r.env,
+                no_shell: None,
+            };
+            (app, Ok(r.token), TokenSource::File)
+        }
+        Some(sentence) => {
+            let app = AppEnv {
+                container: container.to_string(),
+                env: spec_env(pod, container, &refs),
+                no_shell: Some(sentence),
+            };
+            match mint(ctx, pod, n).await {
+                Ok((t, source)) => (app, Ok(Ok(t)), source),
+                Err(g) => (app, Err(g), TokenSource::File),
+            }
+        }
+    };
+    let token = match token {
+        Err(g) => Err(g),
+        Ok(t) => Ok(decode(t, keys, n).await),
+    };
+    let exchange = match &token {
+        Ok((_, Some(t))) => Some((app.env.clone(), t.clone())),
+        _ => None,
+    };
+    Read {
+        token: token.map(|(d, _)| TokenFacts {
+            container: container.to_string(),
+            source,
+            file: app.env.get(keys::ENV_TOKEN_FILE).cloned(),
+            jwt: d.0,
+            signature: d.1,
+        }),
+        app: Ok(app),
+        refs,
+        exchange,
+    }
+}
+
+/// The token's claims and signature verdict, and the token itself when it is one.
+type Decoded = (
+    (Result<Jwt, String>, Fact<Result<String, String>>),
+    Option<String>,
+);
+
+async fn decode(token: Result<String, String>, keys: &Keys<'_>, n: &Counters) -> Decoded {
+    let t = match token {
+        Ok(t) => t,
+        Err(why) => return ((Err(why), Err(Gap::not_asked("no token"))), None),
+    };
+    let jwt = match Jwt::decode(&t) {
+        Ok(j) => j,
+        Err(e) => return ((Err(e.to_string()), Err(Gap::not_asked("no token"))), None),
+    };
+    // The token's own issuer is what Entra fetches keys from.
+    let iss = jwt.claims.iss.clone().unwrap_or_default();
+    let set = match (
+        keys.jwks,
+        keys.cluster_issuer == Some(iss.as_str()),
+        keys.http,
+    ) {
+        (Some(j), true, _) => Ok(j.clone()),
+        (_, false, Some(h)) => match discover(h, &iss, n).await {
+            (_, Some(j)) => Ok(j),
+            (Err(g), None) => Err(g),
+            (Ok(d), None) => Err(Gap::unreachable(d.jwks.err().unwrap_or_default())),
+        },
+        _ => Err(Gap::unreachable("the issuer's JWKS was not fetched")),
+    };
+    let signature = set.map(|k| jwks::verify(&t, &k).map_err(|e| e.to_string()));
+    ((Ok(jwt), signature), Some(t))
+}
+
+/// A token like the one the kubelet projects into the pod: its service account, the webhook
+/// volume's audience and lifetime, bound to the pod.
+async fn mint(ctx: &Ctx, pod: &Pod, n: &Counters) -> Result<(String, TokenSource), Gap> {
+    let volume = mutation::observe(pod).volume.ok_or_else(|| {
+        Gap::not_asked("the pod has no projected token volume: no token to mint (see pod-mutated)")
+    })?;
+    let audience = volume
+        .audience
+        .clone()
+        .unwrap_or_else(|| keys::AUDIENCE.to_string());
+    let expiration_seconds = volume
+        .expiration_seconds
+        .unwrap_or(keys::DEFAULT_TOKEN_EXPIRATION);
+    let sa = service_account_of(pod);
+    n.kube();
+    let token = ctx
+        .kube
+        .pod_token(&PodTokenRequest {
+            namespace: &ctx.kube.namespace,
+            service_account: &sa,
+            audience: &audience,
+            expiration_seconds,
+            pod: pod.metadata.name.as_deref().unwrap_or_default(),
+            pod_uid: pod.metadata.uid.as_deref(),
+        })
+        .await
+        .map_err(|e| gap(&e))?;
+    Ok((
+        token.expose().to_string(),
+        TokenSource::Minted {
+            audience,
+            expiration_seconds,
+        },
+    ))
+}
+
+/// `--exchange`: the pod's own exchange (its client id, tenant and authority, its token). The
+/// token is dropped here; only the outcome is kept.
+pub async fn exchange(
+    ctx: &Ctx,
+    asked: bool,
+    input: Option<(BTreeMap<String, String>, String)>,
+    http: Option<&reqwest::Client>,
+    n: &Counters,
+) -> Fact<Exchange> {
+    if !asked {
+        return Err(Gap::not_asked(
+            "pass --exchange to exchange the pod's token at Entra",
+        ));
+    }
+    let (Some((env, token)), Some(http)) = (input, http) else {
+        return Err(Gap::not_asked("no token was read (see token-file)"));
+    };
+    n.http();
+    let get = |k: &str| env.get(k).cloned().unwrap_or_default();
+    let authority = env
+        .get(keys::ENV_AUTHORITY_HOST)
+        .cloned()
+        .unwrap_or_else(|| ctx.cloud.authority.clone());
+    let tenant = get(keys::ENV_TENANT_ID);
+    let result = entra::exchange(
+        http,
+        &authority,
+        &tenant,
+        &get(keys::ENV_CLIENT_ID),
+        &token,
+        &ctx.cloud.arm_scope,
+    )
+    .await;
+    Ok(match result {
+        Ok(at) => {
+            let claims = Jwt::decode(at.expose()).ok().map(|j| j.claims);
+            Exchange::Ok {
+                tenant: claims
+                    .as_ref()
+                    .and_then(|c| c.other.get("tid"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or(tenant),
+                expires: claims.and_then(|c| c.exp),
+            }
+        }
+        Err(e) => Exchange::Refused {
+            code: e.aadsts(),
+            description: match &e {
+                entra::EntraError::Refused { description, .. } => description.clone(),
+                e => e.to_string(),
+            },
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_the_container_read() {
+        let out = "AZURE_CLIENT_ID=c\nAZURE_TENANT_ID=t\nAZURE_AUTHORITY_HOST=\nAZURE_FEDERATED_TOKEN_FILE=/var/run/secrets/azure/wi/token/azure-identity-token\n--azwi--\neyJ.a.b\n";
+        let r = parse_read(out, "");
+        assert_eq!(r.env.get("AZURE_CLIENT_ID").map(String::as_str), Some("c"));
+        assert!(
+            !r.env.contains_key("AZURE_AUTHORITY_HOST"),
+            "empty is unset"
+        );
+        assert_eq!(r.token.as_deref(), Ok("eyJ.a.b"));
+        let r = parse_read(
+            "AZURE_FEDERATED_TOKEN_FILE=/x\n--azwi--\n",
+            "cat: /x: Permission denied\n",
+        );
+        assert_eq!(r.token, Err("cat: /x: Permission denied".into()));
+    }
+
+    #[test]
+    fn spec_env_resolves_sources() {
+        let mut pod = mutation::fixtures::mutated_pod(mutation::Layout::Reserved);
+        pod.metadata.name = Some("p".into());
+        let env = pod.spec.as_mut().unwrap().containers[0]
+            .env
+            .as_mut()
+            .unwrap();
+        env[0] = serde_json::from_value(json!({"name": keys::ENV_CLIENT_ID, "valueFrom": {"secretKeyRef": {"name": "ids", "key": "client"}}})).unwrap();
+        let r = ValueRef::Secret {
+            name: "ids".into(),
+            key: "client".into(),
+        };
+        assert_eq!(wanted_refs(&pod), vec![r.clone()]);
+        let refs = BTreeMap::from([(r, Ok("from-secret".to_string()))]);
+        let env = spec_env(&pod, "app", &refs);
+        assert_eq!(env[keys::ENV_CLIENT_ID], "from-secret");
+        assert_eq!(
+            env[keys::ENV_TOKEN_FILE],
+            "/var/run/secrets/azure/wi/token/azure-identity-token"
+        );
+        assert!(!spec_env(&pod, "app", &BTreeMap::new()).contains_key(keys::ENV_CLIENT_ID));
+    }
+}
