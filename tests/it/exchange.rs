@@ -179,12 +179,17 @@ async fn a_subject_mismatch_is_explained_in_either_of_entras_answers() {
         assert_eq!(x["status"], "fail", "{x}");
         assert!(x["detail"].as_str().unwrap().contains(want), "{mode}: {x}");
         assert!(x["hint"].as_str().unwrap().contains(fix), "{mode}: {x}");
+        // The credential names the exact subject either way; it belongs to another service
+        // account, so the fix is a new credential, never a rewrite of that one (issue 11.17).
         let c = check(&r, "azure-credential");
         assert!(
-            c["hint"]
-                .as_str()
-                .unwrap()
-                .contains(&format!("--subject {}", b.subject("wi"))),
+            c["detail"].as_str().unwrap().contains(&b.subject("wi")),
+            "{mode}: {c}"
+        );
+        let hint = c["hint"].as_str().unwrap();
+        assert!(
+            hint.contains(&format!("kubectl azwi bind wi -n {}", b.ns))
+                && !hint.contains("--subject"),
             "{mode}: {c}"
         );
         let (code, out, err) = run_plugin(
