@@ -42,6 +42,8 @@ pub struct World {
     pub issuers: BTreeMap<String, IssuerHost>,
     /// Identities (lower-case resource id) with a federated-credential write in flight.
     pub fic_writes_in_flight: HashSet<String>,
+    /// Token requests per client id (lower case), whatever their answer.
+    pub token_requests: HashMap<String, u64>,
 }
 
 pub struct Subscription {
@@ -128,8 +130,11 @@ pub struct Identity {
 pub struct Fic {
     pub name: String,
     pub issuer: String,
+    /// Empty for a flexible credential (one with `claims` instead).
     pub subject: String,
     pub audiences: Vec<String>,
+    /// A flexible credential's `claimsMatchingExpression` (`{"value", "languageVersion"}`).
+    pub claims: Option<Value>,
     /// When issuer/subject/audience last changed (propagation is measured from here).
     pub changed: Instant,
 }
@@ -144,6 +149,8 @@ pub struct RoleAssignment {
     pub principal_type: String,
     pub created_on: String,
     pub created_by: String,
+    /// RoleAssignmentProperties.description (Authorization 2022-04-01).
+    pub description: Option<String>,
 }
 
 pub struct Cluster {

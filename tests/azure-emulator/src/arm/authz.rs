@@ -308,7 +308,7 @@ fn assignment_json(ra: &RoleAssignment) -> Value {
             "createdBy": ra.created_by,
             "updatedBy": ra.created_by,
             "delegatedManagedIdentityResourceId": null,
-            "description": null,
+            "description": ra.description,
         },
         "id": ra.id,
         "type": "Microsoft.Authorization/roleAssignments",
@@ -505,6 +505,10 @@ pub fn assignment(req: &Req<'_>, scope: &str, name: &str) -> ArmResult {
                 principal_type,
                 created_on: now_rfc3339(),
                 created_by: req.caller.oid.clone(),
+                description: props
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
             };
             let out = assignment_json(&ra);
             s.role_assignments.insert(key, ra);
