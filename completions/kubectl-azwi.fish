@@ -99,10 +99,13 @@ china\t''
 us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l delete-identity -d 'Delete the identity itself'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l delete-identity -d 'Delete the identity itself (refused while it holds other credentials or role assignments)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l force -d 'With --delete-identity: delete it even though it still serves something else'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l dry-run -d 'Print the plan, write nothing'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s h -l help -d 'Print help'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l azurerm-major -d 'Major version of the azurerm Terraform provider that -o terraform writes for' -r -f -a "5\t''
+4\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l context -d 'The kubeconfig context to use (inspect takes a comma-separated list)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then "default")' -r

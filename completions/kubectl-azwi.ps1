@@ -94,7 +94,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             [CompletionResult]::new('--cloud', '--cloud', [CompletionResultType]::ParameterName, 'Azure cloud')
             [CompletionResult]::new('--arm-endpoint', '--arm-endpoint', [CompletionResultType]::ParameterName, 'Azure Resource Manager endpoint (overrides the cloud''s)')
             [CompletionResult]::new('--authority-host', '--authority-host', [CompletionResultType]::ParameterName, 'Entra authority host (overrides the cloud''s)')
-            [CompletionResult]::new('--delete-identity', '--delete-identity', [CompletionResultType]::ParameterName, 'Delete the identity itself')
+            [CompletionResult]::new('--delete-identity', '--delete-identity', [CompletionResultType]::ParameterName, 'Delete the identity itself (refused while it holds other credentials or role assignments)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --delete-identity: delete it even though it still serves something else')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan, write nothing')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logs on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logs on stderr (-v info, -vv debug, -vvv trace)')
@@ -103,6 +104,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             break
         }
         'kubectl-azwi;inspect' {
+            [CompletionResult]::new('--azurerm-major', '--azurerm-major', [CompletionResultType]::ParameterName, 'Major version of the azurerm Terraform provider that -o terraform writes for')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (inspect takes a comma-separated list)')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace (default: the context''s namespace, then "default")')

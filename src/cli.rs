@@ -248,9 +248,12 @@ pub struct UnbindArgs {
     /// OIDC issuer whose credential to remove (default: found like bind)
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
-    /// Delete the identity itself
+    /// Delete the identity itself (refused while it holds other credentials or role assignments)
     #[arg(long)]
     pub delete_identity: bool,
+    /// With --delete-identity: delete it even though it still serves something else
+    #[arg(long, requires = "delete_identity")]
+    pub force: bool,
     /// Print the plan, write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -270,6 +273,19 @@ pub struct InspectArgs {
     /// Every context of the kubeconfig
     #[arg(long)]
     pub all_contexts: bool,
+    /// Major version of the azurerm Terraform provider that -o terraform writes for
+    #[arg(long, value_enum, default_value_t = AzurermMajor::V5, value_name = "MAJOR")]
+    pub azurerm_major: AzurermMajor,
+}
+
+/// The azurerm provider's `azurerm_federated_identity_credential` schema: 5.x takes
+/// `user_assigned_identity_id`; 4.x took `parent_id` and `resource_group_name` (both removed in 5.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AzurermMajor {
+    #[value(name = "5")]
+    V5,
+    #[value(name = "4")]
+    V4,
 }
 
 #[derive(Debug, Args)]

@@ -11,3 +11,4 @@ pub mod names;
 pub mod plan;
 pub mod target;
 pub mod webhook;
+pub mod workload;
