@@ -208,7 +208,7 @@ pub struct BindArgs {
     /// Scope of the role assignment (resource id)
     #[arg(long)]
     pub scope: Option<String>,
-    /// Label the pod template of these workloads (deploy/NAME, sts/NAME, ...) and point them at the ServiceAccount
+    /// Label the pod template of these workloads (deploy/NAME, sts/NAME, ds/, rs/, cronjob/) and point them at the ServiceAccount
     #[arg(long, value_name = "KIND/NAME")]
     pub workload: Vec<String>,
     /// OIDC issuer of the cluster (default: found from AKS or the cluster itself)
@@ -223,7 +223,7 @@ pub struct BindArgs {
     /// Projected token lifetime, 1h..24h (annotation on the ServiceAccount)
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub token_expiration: Option<Duration>,
-    /// Name of the federated credential (default: derived from namespace, name and issuer)
+    /// Name of the federated credential (default: derived from namespace, name and issuer); one used by another binding is refused
     #[arg(long, value_name = "NAME")]
     pub credential_name: Option<String>,
     /// Print the plan and the exact objects and ARM bodies, write nothing

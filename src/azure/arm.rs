@@ -46,6 +46,16 @@ pub struct Reply<T> {
     pub body: T,
 }
 
+/// The credential's own words, without the pipeline's wrapping ("non-transport error occurred
+/// which will not be retried"): the innermost error of the chain.
+fn login_refusal(e: &azure_core::Error) -> azure_core::Error {
+    let mut inner: &dyn std::error::Error = e;
+    while let Some(s) = inner.source() {
+        inner = s;
+    }
+    azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, inner.to_string())
+}
+
 impl Arm {
     pub fn new(
         cloud: &Cloud,
@@ -152,7 +162,7 @@ impl Arm {
                     if *source.kind() == azure_core::error::ErrorKind::Credential {
                         AzureError::Credential {
                             login: self.login,
-                            source: Box::new(source),
+                            source: Box::new(login_refusal(&source)),
                         }
                     } else {
                         AzureError::Transport {

@@ -86,6 +86,20 @@ fn enable_oidc_hint(aks: Option<&AksCluster>) -> String {
     }
 }
 
+/// The API server's in-cluster name as the issuer: Entra cannot reach it.
+pub(super) fn in_cluster_refusal(
+    value: &str,
+    source: &str,
+    aks: Option<&AksCluster>,
+) -> InputError {
+    InputError::new(
+        "issuer",
+        value,
+        format!("an issuer Entra can reach ({source} gives the API server's in-cluster name: the cluster has no public OIDC issuer)"),
+    )
+    .with_hint(enable_oidc_hint(aks))
+}
+
 pub(crate) async fn find_issuer(
     ctx: &Ctx,
     az: Option<&AzureCtx>,
@@ -134,13 +148,7 @@ pub(crate) async fn find_issuer(
     if q.for_entra
         && let Some((bad, bad_source)) = candidates.iter().find(|(i, _)| issuer::is_in_cluster(i))
     {
-        return Err(InputError::new(
-            "issuer",
-            bad,
-            format!("an issuer Entra can reach ({bad_source} gives the API server's in-cluster name: the cluster has no public OIDC issuer)"),
-        )
-        .with_hint(enable_oidc_hint(aks.as_ref()))
-        .into());
+        return Err(in_cluster_refusal(bad, bad_source, aks.as_ref()).into());
     }
     for (other, other_source) in &candidates[1..] {
         if let Some(d) = issuer::difference(other, &value) {

@@ -68,6 +68,9 @@ pub(super) fn check(ctx: &Ctx, args: &BindArgs) -> Result<Checked, InputError> {
         .as_deref()
         .map(issuer_rules::parse)
         .transpose()?;
+    if let Some(i) = issuer.as_deref().filter(|i| issuer_rules::is_in_cluster(i)) {
+        return Err(issuer::in_cluster_refusal(i, "--issuer", None));
+    }
     let expiration = match args.token_expiration {
         None => None,
         Some(d) => {

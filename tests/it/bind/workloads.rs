@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use super::{deployment, json_out, setup, step};
 use crate::support::Ground;
+use kubectl_azwi::wi::{keys, mutation};
 
 fn template(name: &str) -> Value {
     json!({"metadata": {"labels": {"app": name}}, "spec": {"restartPolicy": "Never", "containers": [{"name": "oidc", "image": "ghcr.io/azure/azure-workload-identity/msal-go"}]}})
@@ -175,4 +176,128 @@ async fn a_cronjob_is_bound_for_its_next_runs() {
         "nothing to watch roll: {}",
         report["next"]
     );
+}
+
+/// A Deployment running as `sa`, labelled for injection or not.
+fn deployment_as(name: &str, sa: &str, labelled: bool) -> Deployment {
+    let mut labels = json!({"app": name});
+    if labelled {
+        labels[keys::USE_LABEL] = json!("true");
+    }
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": labels}, "spec": {"serviceAccountName": sa, "containers": [{"name": "oidc", "image": "ghcr.io/azure/azure-workload-identity/msal-go"}]}},
+        }
+    }))
+    .unwrap()
+}
+
+/// Rebinding a ServiceAccount that running workloads use: the next steps name those workloads
+/// (never a placeholder), and each, run as printed, does what it says.
+#[tokio::test]
+async fn next_steps_name_the_real_workloads_and_work_as_printed() {
+    let g = Ground::get();
+    let s = setup("next").await;
+    let client = g.client().await;
+    let old = "0f0e0d0c-0b0a-4908-8706-050403020100";
+    Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(client.clone(), &s.ns)
+        .create(
+            &PostParams::default(),
+            &crate::support::fixtures::service_account(
+                "workload-identity-sa",
+                &[(keys::CLIENT_ID_ANNOTATION, old)],
+            ),
+        )
+        .await
+        .unwrap();
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), &s.ns);
+    for (name, labelled) in [("web", true), ("api", false)] {
+        deploys
+            .create(
+                &PostParams::default(),
+                &deployment_as(name, "workload-identity-sa", labelled),
+            )
+            .await
+            .unwrap();
+    }
+    let pods: Api<Pod> = Api::namespaced(client, &s.ns);
+    let first = super::wait_for_injected_pod(&pods).await;
+    assert_eq!(
+        mutation::observe(&first).containers[0].env_value(keys::ENV_CLIENT_ID),
+        Some(old)
+    );
+    // The `api` pods exist too (unlabelled: not injected).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while pods
+        .list(&ListParams::default().labels("app=api"))
+        .await
+        .unwrap()
+        .items
+        .is_empty()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "deploy/api made no pod"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    let (code, out, err) = s.bind(&["-o", "json"]);
+    let report = json_out(code, &out, &err);
+    let next = report["next"].to_string();
+    let restart = format!("kubectl rollout restart deploy/web -n {}", s.ns);
+    assert!(next.contains(&restart), "{next}");
+    assert!(next.contains("--workload deploy/api"), "{next}");
+    assert!(!next.contains("NAME"), "no placeholder: {next}");
+
+    // `kubectl rollout restart deploy/web -n NS`, as printed: the new pod has the new client id.
+    let out = g
+        .kubectl()
+        .args(restart.split(' ').skip(1))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let fresh = pods
+            .list(&ListParams::default().labels("app=web"))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .any(|p| {
+                p.metadata.deletion_timestamp.is_none()
+                    && mutation::observe(&p).containers[0].env_value(keys::ENV_CLIENT_ID)
+                        == Some(s.client_id())
+            });
+        if fresh {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no restarted pod with the new client id"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // `--workload deploy/api`, as printed: its template is labelled and rolls.
+    let (code, out, err) = s.bind(&["--workload", "deploy/api", "-o", "json"]);
+    let report = json_out(code, &out, &err);
+    assert!(
+        step(&report, "workload")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("rolls the pods"),
+        "{report}"
+    );
+    let api = deploys.get("api").await.unwrap();
+    let labels = api.spec.unwrap().template.metadata.unwrap().labels.unwrap();
+    assert_eq!(labels[keys::USE_LABEL], "true");
 }
