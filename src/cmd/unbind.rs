@@ -95,46 +95,79 @@ fn azure_steps(
         .iter()
         .filter(|c| !deleted.contains(&c.name.as_str()))
         .collect();
-    let empty = Vec::new();
-    let assignments = match &h.assignments {
+    let assignments: &[Assignment] = match &h.assignments {
         Ok(a) => a,
         Err(e) => {
             warnings.push(format!(
                 "could not list the identity's role assignments ({e}): none removed"
             ));
-            &empty
+            &[]
         }
     };
     let (bind_made, own): (Vec<&Assignment>, Vec<&Assignment>) =
         assignments.iter().partition(|a| a.made_by_bind());
-    let deleting = args.delete_identity;
-    if !bind_made.is_empty() && !others.is_empty() && !deleting {
-        warnings.push(format!(
-            "kept {} role assignment(s) bind made: identity {} still has other federated credentials that may rely on them ({})",
-            bind_made.len(),
-            i.name,
-            others.iter().map(|c| c.describe()).collect::<Vec<_>>().join("; ")
-        ));
+    steps.extend(role_steps(
+        i,
+        &bind_made,
+        &others,
+        args.delete_identity,
+        warnings,
+    ));
+    if args.delete_identity {
+        steps.push(delete_identity_step(
+            i, &others, &own, args.force, warnings,
+        )?);
     }
-    if others.is_empty() || deleting {
-        steps.extend(bind_made.iter().map(|a| Step {
+    Ok(steps)
+}
+
+/// Bind's own role assignments go once no other credential of the identity may rely on them
+/// (or the identity itself goes).
+fn role_steps(
+    i: &Identity,
+    bind_made: &[&Assignment],
+    others: &[&Credential],
+    deleting: bool,
+    warnings: &mut Vec<String>,
+) -> Vec<Step> {
+    if !others.is_empty() && !deleting {
+        if !bind_made.is_empty() {
+            warnings.push(format!(
+                "kept {} role assignment(s) bind made: identity {} still has other federated credentials that may rely on them ({})",
+                bind_made.len(),
+                i.name,
+                others.iter().map(|c| c.describe()).collect::<Vec<_>>().join("; ")
+            ));
+        }
+        return Vec::new();
+    }
+    bind_made
+        .iter()
+        .map(|a| Step {
             kind: StepKind::RoleAssignment,
             action: Action::Delete,
             target: role_target(a),
             detail: "made by bind".into(),
             body: None,
             op: Some(Op::DeleteRoleAssignment { id: a.id.clone() }),
-        }));
-    }
-    if !deleting {
-        return Ok(steps);
-    }
+        })
+        .collect()
+}
+
+/// `--delete-identity`: refused, listing them, while the identity still serves anything else.
+fn delete_identity_step(
+    i: &Identity,
+    others: &[&Credential],
+    own: &[&Assignment],
+    force: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Step, Error> {
     let still: Vec<String> = others
         .iter()
         .map(|c| format!("federated credential {}", c.describe()))
         .chain(own.iter().map(|a| role_target(a)))
         .collect();
-    if !still.is_empty() && !args.force {
+    if !still.is_empty() && !force {
         return Err(InputError::new(
             "--delete-identity",
             &i.name,
@@ -156,7 +189,7 @@ fn azure_steps(
                 .join("; ")
         ));
     }
-    steps.push(Step {
+    Ok(Step {
         kind: StepKind::Identity,
         action: Action::Delete,
         target: format!("identity {}", i.name),
@@ -166,8 +199,7 @@ fn azure_steps(
         ),
         body: None,
         op: Some(Op::DeleteIdentity { id: i.id.clone() }),
-    });
-    Ok(steps)
+    })
 }
 
 /// The `--workload` steps: each label taken off, or why its template cannot change.
@@ -247,32 +279,87 @@ async fn apply(
     Ok(())
 }
 
+/// Inputs checked before any call.
+struct Checked {
+    sa: String,
+    identity: Option<IdentityRef>,
+    resource_group: Option<String>,
+    workloads: Vec<Target>,
+    issuer: Option<String>,
+}
+
+fn check(args: &UnbindArgs) -> Result<Checked, InputError> {
+    Ok(Checked {
+        sa: names::object_name("service account name", &args.service_account)?,
+        identity: args
+            .identity
+            .as_deref()
+            .map(IdentityRef::parse)
+            .transpose()?,
+        resource_group: args
+            .resource_group
+            .as_deref()
+            .map(identity::resource_group)
+            .transpose()?,
+        workloads: args
+            .workload
+            .iter()
+            .map(|w| Target::parse_workload(w))
+            .collect::<Result<_, _>>()?,
+        issuer: args.issuer.as_deref().map(issuer::parse).transpose()?,
+    })
+}
+
+/// The identity (given, or the one the ServiceAccount names) and the issuer, concurrently.
+async fn identity_and_issuer(
+    ctx: &Ctx,
+    az: &AzureCtx,
+    c: &Checked,
+    annotations: Option<&std::collections::BTreeMap<String, String>>,
+) -> Result<(Option<Identity>, IssuerReport), Error> {
+    let ns = ctx.kube.namespace.as_str();
+    let identity_ref = match &c.identity {
+        Some(r) => Some(r.clone()),
+        None => annotations
+            .and_then(|a| a.get(keys::CLIENT_ID_ANNOTATION))
+            .map(|c| IdentityRef::parse(c))
+            .transpose()?,
+    };
+    let (identity, issuer) = tokio::join!(
+        async {
+            match &identity_ref {
+                Some(r) => resolve_identity(az, r, c.resource_group.as_deref())
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        },
+        find_issuer(
+            ctx,
+            Some(az),
+            IssuerQuery {
+                flag: c.issuer.as_deref(),
+                cluster: None,
+                cluster_rg: None,
+                ns,
+                sa: &c.sa,
+                sa_exists: annotations.is_some(),
+                for_entra: false,
+            }
+        )
+    );
+    Ok((identity?.and_then(|r| r.ok()), issuer?))
+}
+
 pub async fn run(ctx: &Ctx, args: &UnbindArgs) -> Result<UnbindReport, Error> {
     let k = &ctx.kube;
     let ns = k.namespace.clone();
-    let sa_name = names::object_name("service account name", &args.service_account)?;
-    let given = args
-        .identity
-        .as_deref()
-        .map(IdentityRef::parse)
-        .transpose()?;
-    let rg = args
-        .resource_group
-        .as_deref()
-        .map(identity::resource_group)
-        .transpose()?;
-    let workloads: Vec<Target> = args
-        .workload
-        .iter()
-        .map(|w| Target::parse_workload(w))
-        .collect::<Result<_, _>>()?;
-    let issuer_flag = args.issuer.as_deref().map(issuer::parse).transpose()?;
-
+    let c = check(args)?;
     let workload_gets =
-        futures::future::join_all(workloads.iter().map(|w| k.workload(&ns, w.kind, &w.name)));
+        futures::future::join_all(c.workloads.iter().map(|w| k.workload(&ns, w.kind, &w.name)));
     let (az, sa, objs, can_patch) = tokio::join!(
         ctx.azure(),
-        k.service_account(&ns, &sa_name),
+        k.service_account(&ns, &c.sa),
         workload_gets,
         k.can_i("patch", "", "serviceaccounts", &ns)
     );
@@ -285,46 +372,15 @@ pub async fn run(ctx: &Ctx, args: &UnbindArgs) -> Result<UnbindReport, Error> {
     if sa.is_some() && !can_patch? {
         return Err(forbidden("patch", "serviceaccounts", &ns));
     }
-    let workload_steps = workload_steps(ctx, &ns, &sa_name, &workloads, objs).await?;
+    let workload_steps = workload_steps(ctx, &ns, &c.sa, &c.workloads, objs).await?;
     let annotations = sa
         .as_ref()
         .map(|s| s.metadata.annotations.clone().unwrap_or_default());
-    // Without --identity, the identity is the one the ServiceAccount names.
-    let identity_ref = match given {
-        Some(r) => Some(r),
-        None => annotations
-            .as_ref()
-            .and_then(|a| a.get(keys::CLIENT_ID_ANNOTATION))
-            .map(|c| IdentityRef::parse(c))
-            .transpose()?,
-    };
-    let (identity, issuer) = tokio::join!(
-        async {
-            match &identity_ref {
-                Some(r) => resolve_identity(&az, r, rg.as_deref()).await.map(Some),
-                None => Ok(None),
-            }
-        },
-        find_issuer(
-            ctx,
-            Some(&az),
-            IssuerQuery {
-                flag: issuer_flag.as_deref(),
-                cluster: None,
-                cluster_rg: None,
-                ns: &ns,
-                sa: &sa_name,
-                sa_exists: sa.is_some(),
-                for_entra: false,
-            }
-        )
-    );
-    let identity = identity?.and_then(|r| r.ok());
-    let issuer = issuer?;
+    let (identity, issuer) = identity_and_issuer(ctx, &az, &c, annotations.as_ref()).await?;
     let mut warnings = Vec::new();
     let want = Wanted {
         issuer: issuer.value.clone(),
-        subject: names::subject(&ns, &sa_name),
+        subject: names::subject(&ns, &c.sa),
         audience: keys::AUDIENCE.into(),
     };
     let mut steps = match identity.clone() {
@@ -337,18 +393,18 @@ pub async fn run(ctx: &Ctx, args: &UnbindArgs) -> Result<UnbindReport, Error> {
     let client_id = identity.as_ref().map(|i| i.properties.client_id.clone());
     steps.push(plan::service_account_unbind_step(
         &ns,
-        &sa_name,
+        &c.sa,
         annotations.as_ref(),
         client_id.as_deref(),
     ));
     steps.extend(workload_steps);
     if !args.dry_run {
-        apply(ctx, &az, &ns, &sa_name, identity.as_ref(), &steps).await?;
+        apply(ctx, &az, &ns, &c.sa, identity.as_ref(), &steps).await?;
     }
     Ok(UnbindReport {
         dry_run: args.dry_run,
         namespace: ns,
-        service_account: sa_name,
+        service_account: c.sa,
         issuer,
         identity: identity.as_ref().map(summary),
         steps,
