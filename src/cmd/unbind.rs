@@ -22,6 +22,7 @@ use crate::{
         issuer, keys, names,
         plan::{self, Action, Op, Step, StepKind, WorkloadPlan},
         target::Target,
+        workload::TemplateChange,
     },
 };
 
@@ -221,7 +222,7 @@ async fn workload_steps(
             ));
             continue;
         };
-        let rollout = validate_workload(&ctx.kube, ns, sa, t, &obj).await?;
+        let rollout = validate_workload(&ctx.kube, ns, TemplateChange::Unbind, t, &obj).await?;
         let template = plan::template_path(t.kind)
             .iter()
             .try_fold(&obj, |v, key| v.get(*key));

@@ -73,28 +73,45 @@ fn selector(obj: &Value) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(","))
 }
 
-/// Whether `target` can carry the binding in its pod template, and how its pods get it. `owner`
-/// is the workload at the top of its controller chain (a pod's Deployment, a Job's CronJob).
+/// The change to a pod template: bind's label and ServiceAccount, or unbind's label gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateChange<'a> {
+    Bind { service_account: &'a str },
+    Unbind,
+}
+
+impl TemplateChange<'_> {
+    /// The pod template a recreated object should have.
+    fn wanted(&self) -> String {
+        match self {
+            TemplateChange::Bind { service_account } => format!(
+                "label {}: \"true\" and serviceAccountName: {service_account} in its pod template",
+                keys::USE_LABEL
+            ),
+            TemplateChange::Unbind => format!("no label {} in its pod template", keys::USE_LABEL),
+        }
+    }
+}
+
+/// Whether `target`'s pod template can take the change, and how its pods get it. `owner` is
+/// the workload at the top of its controller chain (a pod's Deployment, a Job's CronJob).
 /// Refusals name what to do instead, before anything is written.
 pub fn rollout(
     target: &Target,
     obj: &Value,
     owner: Option<&Target>,
-    service_account: &str,
+    change: TemplateChange<'_>,
 ) -> Result<Rollout, InputError> {
     let refuse = |why: &str, hint: String| {
         Err(InputError::new("workload", &target.to_string(), why.to_string()).with_hint(hint))
     };
-    let template_wants = format!(
-        "label {}: \"true\" and serviceAccountName: {service_account} in its pod template",
-        keys::USE_LABEL
-    );
+    let template_wants = change.wanted();
     match (target.kind, owner) {
         // A pod's spec (serviceAccountName included) is immutable, and the webhook only mutates
         // at creation: relabelling a running pod changes nothing.
         (Kind::Pod, Some(o)) => refuse(
             "a workload with a pod template (a running pod cannot gain injection)",
-            format!("{target} is run by {o}: bind that instead, --workload {o}"),
+            format!("{target} is run by {o}: name that instead, --workload {o}"),
         ),
         (Kind::Pod, None) => refuse(
             "a workload with a pod template (a running pod cannot gain injection)",
@@ -116,7 +133,7 @@ pub fn rollout(
         // A Deployment's ReplicaSets are its own: it would replace a patched template.
         (Kind::ReplicaSet, Some(o)) => refuse(
             "a workload that owns its pod template (this ReplicaSet is managed by its owner)",
-            format!("bind its owner instead: --workload {o}"),
+            format!("name its owner instead: --workload {o}"),
         ),
         (Kind::ReplicaSet, None) => Ok(Rollout::WhenDeleted {
             selector: selector(obj),
@@ -153,6 +170,10 @@ mod tests {
         Target::parse(s).unwrap()
     }
 
+    const BIND: TemplateChange<'static> = TemplateChange::Bind {
+        service_account: "sa",
+    };
+
     #[test]
     fn controller_chain_is_read_from_owner_references() {
         let pod = json!({"metadata": {"ownerReferences": [
@@ -165,26 +186,26 @@ mod tests {
 
     #[test]
     fn kinds_that_cannot_be_labelled_are_refused_with_what_to_do() {
-        let e = rollout(&t("job/once"), &json!({}), None, "sa").unwrap_err();
+        let e = rollout(&t("job/once"), &json!({}), None, BIND).unwrap_err();
         assert!(e.expected.contains("immutable"), "{e}");
         assert!(
             e.hint
                 .unwrap()
                 .contains("delete job/once and create it again")
         );
-        let e = rollout(&t("job/n-1"), &json!({}), Some(&t("cronjob/n")), "sa").unwrap_err();
+        let e = rollout(&t("job/n-1"), &json!({}), Some(&t("cronjob/n")), BIND).unwrap_err();
         assert!(e.hint.unwrap().contains("--workload cronjob/n"));
         let e = rollout(
             &t("pod/web-5d8f-x"),
             &json!({}),
             Some(&t("deploy/web")),
-            "sa",
+            BIND,
         )
         .unwrap_err();
         assert!(e.hint.unwrap().contains("--workload deploy/web"));
-        let e = rollout(&t("pod/lone"), &json!({}), None, "sa").unwrap_err();
+        let e = rollout(&t("pod/lone"), &json!({}), None, BIND).unwrap_err();
         assert!(e.hint.unwrap().contains("recreate it"));
-        let e = rollout(&t("rs/web-5d8f"), &json!({}), Some(&t("deploy/web")), "sa").unwrap_err();
+        let e = rollout(&t("rs/web-5d8f"), &json!({}), Some(&t("deploy/web")), BIND).unwrap_err();
         assert!(e.hint.unwrap().contains("--workload deploy/web"));
     }
 
@@ -225,7 +246,7 @@ mod tests {
             ("cronjob/nightly", json!({}), Rollout::NextRuns),
         ];
         for (target, obj, want) in cases {
-            let got = rollout(&t(target), &obj, None, "sa").unwrap();
+            let got = rollout(&t(target), &obj, None, BIND).unwrap();
             assert_eq!(got, want, "{target}");
             let words = got.words(&t(target), "ns");
             assert_eq!(

@@ -19,7 +19,7 @@ use crate::{
         issuer as issuer_rules, keys, names,
         target::{Kind, Target},
         webhook,
-        workload::{self, Rollout},
+        workload::{self, Rollout, TemplateChange},
     },
 };
 
@@ -231,7 +231,7 @@ async fn top_owner(k: &Kube, ns: &str, obj: &Value) -> Result<Option<Target>, Er
 pub(crate) async fn validate_workload(
     k: &Kube,
     ns: &str,
-    sa: &str,
+    change: TemplateChange<'_>,
     target: &Target,
     obj: &Value,
 ) -> Result<Rollout, Error> {
@@ -240,7 +240,7 @@ pub(crate) async fn validate_workload(
         Kind::Pod => top_owner(k, ns, obj).await?,
         _ => workload::controller_of(obj),
     };
-    Ok(workload::rollout(target, obj, owner.as_ref(), sa)?)
+    Ok(workload::rollout(target, obj, owner.as_ref(), change)?)
 }
 
 /// The `--workload` objects, each validated: a kind whose pods cannot take the binding is
@@ -264,7 +264,10 @@ async fn workload_facts(
                 target.kind.short()
             ))
         })?;
-        let rollout = validate_workload(k, ns, sa, &target, &obj).await?;
+        let change = TemplateChange::Bind {
+            service_account: sa,
+        };
+        let rollout = validate_workload(k, ns, change, &target, &obj).await?;
         out.push(WorkloadFacts {
             target,
             obj,
