@@ -19,6 +19,9 @@ _kubectl__azwi() {
             kubectl__azwi,bind)
                 cmd="kubectl__azwi__subcmd__bind"
                 ;;
+            kubectl__azwi,can-i)
+                cmd="kubectl__azwi__subcmd__can__subcmd__i"
+                ;;
             kubectl__azwi,completion)
                 cmd="kubectl__azwi__subcmd__completion"
                 ;;
@@ -42,6 +45,9 @@ _kubectl__azwi() {
                 ;;
             kubectl__azwi__subcmd__help,bind)
                 cmd="kubectl__azwi__subcmd__help__subcmd__bind"
+                ;;
+            kubectl__azwi__subcmd__help,can-i)
+                cmd="kubectl__azwi__subcmd__help__subcmd__can__subcmd__i"
                 ;;
             kubectl__azwi__subcmd__help,completion)
                 cmd="kubectl__azwi__subcmd__help__subcmd__completion"
@@ -71,7 +77,7 @@ _kubectl__azwi() {
 
     case "${cmd}" in
         kubectl__azwi)
-            opts="-n -o -v -h -V --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help --version bind unbind inspect doctor exec-login version completion help"
+            opts="-n -o -v -h -V --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help --version bind unbind inspect doctor exec-login can-i version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -226,6 +232,68 @@ _kubectl__azwi() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__azwi__subcmd__can__subcmd__i)
+            opts="-n -o -v -h --scope --principal-id --data-action --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --principal-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    return 0
+                    ;;
+                --subscription)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cloud)
+                    COMPREPLY=($(compgen -W "public china us-gov" -- "${cur}"))
+                    return 0
+                    ;;
+                --arm-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --authority-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__azwi__subcmd__completion)
             opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -281,7 +349,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__doctor)
-            opts="-c -n -o -v -h --container --exchange --wait --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-c -n -o -v -h --container --exchange --wait --can --scope --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,6 +364,14 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --can)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -417,7 +493,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__help)
-            opts="bind unbind inspect doctor exec-login version completion help"
+            opts="bind unbind inspect doctor exec-login can-i version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -431,6 +507,20 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__help__subcmd__bind)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubectl__azwi__subcmd__help__subcmd__can__subcmd__i)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

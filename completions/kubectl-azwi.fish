@@ -47,6 +47,7 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "unbind" -
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "inspect" -d 'Show every binding: ServiceAccount -> identity -> federated credential -> pods'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "doctor" -d 'Check each link a pod needs to get an Azure token, and say how to fix the broken one'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "exec-login" -d 'Prove a running pod can get an Azure token, from inside the pod'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "can-i" -d 'May this workload\'s Azure identity perform ACTION at --scope? (like kubectl auth can-i)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "version" -d 'Print the plugin\'s version, commit and build target'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "completion" -d 'Print a shell completion script (the files under completions/ are this output)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -128,6 +129,8 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -s v 
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -s h -l help -d 'Print help'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -s c -l container -d 'Container whose token to read (default: the first injected one)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l wait -d 'Re-run pending checks until they pass or this time runs out, e.g. 60s' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l can -d 'Also check that the identity may perform this action (as `kubectl azwi can-i`), at --scope' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l scope -d 'The scope of --can: a resource id, resource group, subscription or management group' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l context -d 'The kubeconfig context to use (inspect takes a comma-separated list)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then "default")' -r
@@ -167,6 +170,26 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l show-token -d 'Print the access token itself (it is a credential: keep it off shared terminals)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -s h -l help -d 'Print help'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l scope -d 'Where: a resource id, resource group, subscription or management group scope' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l principal-id -d 'The principal (object) id to check, when the client id is an app registration\'s' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l context -d 'The kubeconfig context to use (inspect takes a comma-separated list)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then "default")' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+terraform\t''
+bicep\t''"
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l subscription -d 'Azure subscription id (default: $AZURE_SUBSCRIPTION_ID, then the az CLI\'s default)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l cloud -d 'Azure cloud' -r -f -a "public\t''
+china\t''
+us-gov\t''"
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l data-action -d 'Treat ACTION as a data action (matched against dataActions) if kubectl azwi does not know it'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -s h -l help -d 'Print help'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l context -d 'The kubeconfig context to use (inspect takes a comma-separated list)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then "default")' -r
@@ -201,11 +224,12 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -s h -l help -d 'Print help'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login version completion help" -f -a "bind" -d 'Bind a ServiceAccount to an Azure identity: federated credential, annotations, labels, role'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login version completion help" -f -a "unbind" -d 'Undo a bind: remove the federated credential, the annotations and labels bind owns'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login version completion help" -f -a "inspect" -d 'Show every binding: ServiceAccount -> identity -> federated credential -> pods'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login version completion help" -f -a "doctor" -d 'Check each link a pod needs to get an Azure token, and say how to fix the broken one'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login version completion help" -f -a "exec-login" -d 'Prove a running pod can get an Azure token, from inside the pod'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login version completion help" -f -a "version" -d 'Print the plugin\'s version, commit and build target'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login version completion help" -f -a "completion" -d 'Print a shell completion script (the files under completions/ are this output)'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login version completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login can-i version completion help" -f -a "bind" -d 'Bind a ServiceAccount to an Azure identity: federated credential, annotations, labels, role'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login can-i version completion help" -f -a "unbind" -d 'Undo a bind: remove the federated credential, the annotations and labels bind owns'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login can-i version completion help" -f -a "inspect" -d 'Show every binding: ServiceAccount -> identity -> federated credential -> pods'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login can-i version completion help" -f -a "doctor" -d 'Check each link a pod needs to get an Azure token, and say how to fix the broken one'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login can-i version completion help" -f -a "exec-login" -d 'Prove a running pod can get an Azure token, from inside the pod'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login can-i version completion help" -f -a "can-i" -d 'May this workload\'s Azure identity perform ACTION at --scope? (like kubectl auth can-i)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login can-i version completion help" -f -a "version" -d 'Print the plugin\'s version, commit and build target'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login can-i version completion help" -f -a "completion" -d 'Print a shell completion script (the files under completions/ are this output)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login can-i version completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

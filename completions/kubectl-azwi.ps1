@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show every binding: ServiceAccount -> identity -> federated credential -> pods')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check each link a pod needs to get an Azure token, and say how to fix the broken one')
             [CompletionResult]::new('exec-login', 'exec-login', [CompletionResultType]::ParameterValue, 'Prove a running pod can get an Azure token, from inside the pod')
+            [CompletionResult]::new('can-i', 'can-i', [CompletionResultType]::ParameterValue, 'May this workload''s Azure identity perform ACTION at --scope? (like kubectl auth can-i)')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the plugin''s version, commit and build target')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (the files under completions/ are this output)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -129,6 +130,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Container whose token to read (default: the first injected one)')
             [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'Container whose token to read (default: the first injected one)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Re-run pending checks until they pass or this time runs out, e.g. 60s')
+            [CompletionResult]::new('--can', '--can', [CompletionResultType]::ParameterName, 'Also check that the identity may perform this action (as `kubectl azwi can-i`), at --scope')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'The scope of --can: a resource id, resource group, subscription or management group')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (inspect takes a comma-separated list)')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace (default: the context''s namespace, then "default")')
@@ -162,6 +165,26 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             [CompletionResult]::new('--arm-endpoint', '--arm-endpoint', [CompletionResultType]::ParameterName, 'Azure Resource Manager endpoint (overrides the cloud''s)')
             [CompletionResult]::new('--authority-host', '--authority-host', [CompletionResultType]::ParameterName, 'Entra authority host (overrides the cloud''s)')
             [CompletionResult]::new('--show-token', '--show-token', [CompletionResultType]::ParameterName, 'Print the access token itself (it is a credential: keep it off shared terminals)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logs on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logs on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'kubectl-azwi;can-i' {
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Where: a resource id, resource group, subscription or management group scope')
+            [CompletionResult]::new('--principal-id', '--principal-id', [CompletionResultType]::ParameterName, 'The principal (object) id to check, when the client id is an app registration''s')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (inspect takes a comma-separated list)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace (default: the context''s namespace, then "default")')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace (default: the context''s namespace, then "default")')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--subscription', '--subscription', [CompletionResultType]::ParameterName, 'Azure subscription id (default: $AZURE_SUBSCRIPTION_ID, then the az CLI''s default)')
+            [CompletionResult]::new('--cloud', '--cloud', [CompletionResultType]::ParameterName, 'Azure cloud')
+            [CompletionResult]::new('--arm-endpoint', '--arm-endpoint', [CompletionResultType]::ParameterName, 'Azure Resource Manager endpoint (overrides the cloud''s)')
+            [CompletionResult]::new('--authority-host', '--authority-host', [CompletionResultType]::ParameterName, 'Entra authority host (overrides the cloud''s)')
+            [CompletionResult]::new('--data-action', '--data-action', [CompletionResultType]::ParameterName, 'Treat ACTION as a data action (matched against dataActions) if kubectl azwi does not know it')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logs on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logs on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -208,6 +231,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show every binding: ServiceAccount -> identity -> federated credential -> pods')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check each link a pod needs to get an Azure token, and say how to fix the broken one')
             [CompletionResult]::new('exec-login', 'exec-login', [CompletionResultType]::ParameterValue, 'Prove a running pod can get an Azure token, from inside the pod')
+            [CompletionResult]::new('can-i', 'can-i', [CompletionResultType]::ParameterValue, 'May this workload''s Azure identity perform ACTION at --scope? (like kubectl auth can-i)')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the plugin''s version, commit and build target')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (the files under completions/ are this output)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -226,6 +250,9 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             break
         }
         'kubectl-azwi;help;exec-login' {
+            break
+        }
+        'kubectl-azwi;help;can-i' {
             break
         }
         'kubectl-azwi;help;version' {

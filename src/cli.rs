@@ -81,6 +81,24 @@ Examples:
   # Print an init container that runs `az login --federated-token` for the deployment
   kubectl azwi exec-login pod/quick-start --emit-init-container deploy/quick-start";
 
+const CAN_I_EXAMPLES: &str = "\
+Examples:
+  # May the pod read blobs in this storage account? (exit 0 yes, 1 no or conditional)
+  kubectl azwi can-i blob-read pod/quick-start \\
+    --scope /subscriptions/SUB/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct
+
+  # Any action by its full name, for a deployment's identity, as JSON
+  kubectl azwi can-i Microsoft.KeyVault/vaults/secrets/getSecret/action deploy/web \\
+    --scope /subscriptions/SUB/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv -o json
+
+  # An app registration's service principal (its object id: az ad sp show --id CLIENT-ID --query id)
+  kubectl azwi can-i acr-pull sa/builder --scope /subscriptions/SUB/resourceGroups/rg \\
+    --principal-id 00000000-0000-0000-0000-000000000000
+
+Short names: blob-read, blob-write, blob-delete, queue-read, queue-send, queue-process,
+secret-read, secret-write, acr-pull, acr-push, servicebus-send, servicebus-receive,
+eventhubs-send, eventhubs-receive, eventgrid-send, aks-credentials, role-assign";
+
 const VERSION_EXAMPLES: &str = "\
 Examples:
   kubectl azwi version
@@ -174,6 +192,9 @@ pub enum Command {
     /// Prove a running pod can get an Azure token, from inside the pod
     #[command(after_help = EXEC_LOGIN_EXAMPLES)]
     ExecLogin(ExecLoginArgs),
+    /// May this workload's Azure identity perform ACTION at --scope? (like kubectl auth can-i)
+    #[command(after_help = CAN_I_EXAMPLES)]
+    CanI(CanIArgs),
     /// Print the plugin's version, commit and build target
     #[command(after_help = VERSION_EXAMPLES)]
     Version,
@@ -302,6 +323,12 @@ pub struct DoctorArgs {
     /// Re-run pending checks until they pass or this time runs out, e.g. 60s
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub wait: Option<Duration>,
+    /// Also check that the identity may perform this action (as `kubectl azwi can-i`), at --scope
+    #[arg(long, value_name = "ACTION", requires = "scope")]
+    pub can: Option<String>,
+    /// The scope of --can: a resource id, resource group, subscription or management group
+    #[arg(long, value_name = "SCOPE", requires = "can")]
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -321,6 +348,25 @@ pub struct ExecLoginArgs {
     /// Print, as YAML, an init container that logs in with az for this workload instead
     #[arg(long, value_name = "KIND/NAME")]
     pub emit_init_container: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CanIArgs {
+    /// The action: a full RBAC action (Microsoft.Storage/.../blobs/read) or a short name (blob-read)
+    #[arg(value_name = "ACTION")]
+    pub action: String,
+    /// Whose identity: pod/NAME, sa/NAME or deploy/NAME (any pod-template owner)
+    #[arg(value_name = "KIND/NAME")]
+    pub target: String,
+    /// Where: a resource id, resource group, subscription or management group scope
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: String,
+    /// The principal (object) id to check, when the client id is an app registration's
+    #[arg(long, value_name = "OBJECT-ID")]
+    pub principal_id: Option<String>,
+    /// Treat ACTION as a data action (matched against dataActions) if kubectl azwi does not know it
+    #[arg(long)]
+    pub data_action: bool,
 }
 
 /// Parses `90s`, `15m`, `1h`, `1h30m` or plain seconds.
@@ -360,6 +406,17 @@ mod tests {
     #[test]
     fn command_tree_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn can_i_help_lists_every_short_name() {
+        for s in crate::wi::rbac::action::SHORT_NAMES {
+            assert!(
+                CAN_I_EXAMPLES.contains(s.name),
+                "{} missing from can-i's help",
+                s.name
+            );
+        }
     }
 
     #[test]

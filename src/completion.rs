@@ -195,9 +195,19 @@ pub fn plan(words: &[String]) -> Plan {
         ("inspect", 0) => Want::Targets(vec!["sa"]),
         ("doctor", 0) => Want::Targets([&["pod"][..], &WORKLOAD_KINDS, &["sa"]].concat()),
         ("exec-login", 0) => Want::Targets([&["pod"][..], &WORKLOAD_KINDS].concat()),
+        ("can-i", 0) => Want::Static(short_actions()),
+        ("can-i", 1) => Want::Targets([&["pod"][..], &WORKLOAD_KINDS, &["sa"]].concat()),
         _ => Want::Nothing,
     };
     target_plan(want, "", current, plan)
+}
+
+/// can-i's short action names, each with the action it stands for.
+fn short_actions() -> Vec<Candidate> {
+    crate::wi::rbac::action::SHORT_NAMES
+        .iter()
+        .map(|s| Candidate::new(s.name, Some(s.action.to_string())))
+        .collect()
 }
 
 fn takes_value(arg: &Arg) -> bool {
@@ -241,6 +251,7 @@ fn value_plan(arg: &Arg, lead: &str, value: &str, plan: impl Fn(Want, &str, &str
             )
         }
         "kubeconfig" => plan(Want::Files, lead, value),
+        "can" => plan(Want::Static(short_actions()), lead, value),
         "workload" | "emit_init_container" => {
             target_plan(Want::Targets(WORKLOAD_KINDS.to_vec()), lead, value, plan)
         }
@@ -552,6 +563,17 @@ mod tests {
         assert_eq!(p("version ").want, Want::Nothing);
         match p("doctor ").want {
             Want::Targets(k) => assert_eq!(k[0], "pod"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn can_i_completes_an_action_then_a_target() {
+        assert!(values(&p("can-i ").want).contains(&"blob-read"));
+        assert!(values(&p("doctor pod/x --can ").want).contains(&"acr-pull"));
+        assert_eq!(p("can-i blob-read --scope /x sa/").want, Want::Names("sa"));
+        match p("can-i blob-read ").want {
+            Want::Targets(k) => assert!(k.contains(&"pod") && k.contains(&"sa")),
             other => panic!("{other:?}"),
         }
     }

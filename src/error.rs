@@ -31,6 +31,14 @@ impl InputError {
     }
 }
 
+/// A question the cluster and Azure could not answer as asked, and what would let them.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+pub struct Unanswered {
+    pub what: String,
+    pub hint: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -39,6 +47,8 @@ pub enum Error {
     Kube(#[from] crate::k8s::KubeError),
     #[error(transparent)]
     Azure(#[from] crate::azure::AzureError),
+    #[error(transparent)]
+    Unanswered(#[from] Unanswered),
     #[error("writing output")]
     Io(#[from] std::io::Error),
     #[error("starting the async runtime")]
@@ -58,6 +68,7 @@ impl Error {
             Error::Input(e) => e.hint.clone(),
             Error::Kube(e) => e.hint(),
             Error::Azure(e) => e.hint(),
+            Error::Unanswered(e) => Some(e.hint.clone()),
             Error::Io(_) | Error::Runtime(_) => None,
         }
     }

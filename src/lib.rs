@@ -24,6 +24,8 @@ pub enum Outcome {
     Ok,
     /// `doctor` found a failing check: exit 3, so scripts can tell it from a crash.
     ChecksFailed,
+    /// `can-i` answered no (or only under a condition): exit 1, as `kubectl auth can-i` does.
+    No,
 }
 
 impl Outcome {
@@ -31,6 +33,7 @@ impl Outcome {
         match self {
             Outcome::Ok => ExitCode::SUCCESS,
             Outcome::ChecksFailed => ExitCode::from(3),
+            Outcome::No => ExitCode::from(1),
         }
     }
 }
@@ -79,6 +82,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
             if let Some(t) = &args.target {
                 wi::target::Target::parse(t)?;
             }
+            doctor::can::ask(&args)?;
             let report = runtime()?.block_on(async {
                 let ctx = ctx::Ctx::new(&cli.global).await?;
                 cmd::doctor::run(&ctx, &args).await
@@ -93,6 +97,19 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
                 Outcome::ChecksFailed
             } else {
                 Outcome::Ok
+            })
+        }
+        Command::CanI(args) => {
+            let ask = cmd::can_i::check(&args)?;
+            let format = output::can_i::format(cli.global.output)?;
+            let report = runtime()?.block_on(async {
+                let ctx = ctx::Ctx::new(&cli.global).await?;
+                cmd::can_i::run(&ctx, &ask).await
+            })?;
+            output::can_i::render(&report, format, out)?;
+            Ok(match report.allowed {
+                wi::rbac::Allowed::Yes => Outcome::Ok,
+                _ => Outcome::No,
             })
         }
         Command::ExecLogin(args) => {

@@ -8,6 +8,7 @@ pub mod entra;
 mod error;
 pub mod issuer;
 pub mod msi;
+pub mod rbac;
 
 pub use arm::Arm;
 pub use cloud::Cloud;

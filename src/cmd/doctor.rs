@@ -13,10 +13,12 @@ use crate::{
 
 pub async fn run(ctx: &Ctx, args: &DoctorArgs) -> Result<Report, Error> {
     let target = args.target.as_deref().map(Target::parse).transpose()?;
+    let can = doctor::can::ask(args)?;
     let ask = gather::Ask {
         target: target.as_ref(),
         container: args.container.as_deref(),
         exchange: args.exchange,
+        can: can.as_ref(),
     };
     let deadline = args.wait.map(|w| Instant::now() + w);
     let mut rounds = 0;

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use crate::{
     Error,
     azure::{Cloud, credential::AzureEnv},
-    cli::{GlobalArgs, InspectArgs},
+    cli::{GlobalArgs, InspectArgs, OutputFormat},
     ctx::{AzureCtx, Ctx},
     error::InputError,
     inspect::{
@@ -30,6 +30,7 @@ use crate::{
     k8s::{self, Kube, KubeError},
     wi::{
         names,
+        rbac::Held,
         target::{Kind, Target},
         webhook,
     },
@@ -244,6 +245,39 @@ async fn azure_login(ctx: &Ctx) -> Result<(AzureCtx, Vec<crate::azure::msi::Iden
     Ok((az, ids))
 }
 
+/// The roles each identity holds in the subscription (its own and its groups'), by client id;
+/// read only for `-o wide`, whose ROLES column shows them (the other formats keep their cost).
+async fn roles_of(
+    az: &AzureCtx,
+    identities: &[&crate::azure::msi::Identity],
+    output: Option<OutputFormat>,
+    notes: &mut Vec<String>,
+) -> BTreeMap<String, Vec<Held>> {
+    let mut out = BTreeMap::new();
+    if output != Some(OutputFormat::Wide) {
+        return out;
+    }
+    let principals: Vec<String> = identities
+        .iter()
+        .map(|i| i.properties.principal_id.clone())
+        .collect();
+    match az
+        .arm
+        .roles_held(&format!("/subscriptions/{}", az.subscription), &principals)
+        .await
+    {
+        Ok(mut held) => {
+            for i in identities {
+                if let Some(h) = held.remove(&i.properties.principal_id.to_ascii_lowercase()) {
+                    out.insert(i.properties.client_id.to_ascii_lowercase(), h);
+                }
+            }
+        }
+        Err(e) => notes.push(format!("role assignments not listed: {e}")),
+    }
+    out
+}
+
 pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<InspectReport, Error> {
     let scope = check(global, args)?;
     let cloud = Cloud::from_args(&global.azure)?;
@@ -344,7 +378,10 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<InspectRepor
                         .any(|c| c.eq_ignore_ascii_case(&i.properties.client_id))
                 })
                 .collect();
-            let creds = join_all(matched.iter().map(|i| az.arm.credentials(&i.id))).await;
+            let (creds, roles) = tokio::join!(
+                join_all(matched.iter().map(|i| az.arm.credentials(&i.id))),
+                roles_of(&az, &matched, global.output, &mut notes),
+            );
             let mut out = Vec::new();
             for (i, c) in matched.into_iter().zip(creds) {
                 let credentials = match c {
@@ -373,6 +410,7 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<InspectRepor
                 Some(AzureFacts {
                     subscription: az.subscription,
                     identities: out,
+                    roles,
                 }),
                 summary,
             )

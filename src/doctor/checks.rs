@@ -137,6 +137,13 @@ pub const CHECKS: &[Check] = &[
         title: "the identity has room for federated credentials",
         run: azure_credential_count,
     },
+    // --can ACTION --scope SCOPE (src/doctor/can.rs).
+    Check {
+        id: "azure-can",
+        category: Category::Access,
+        title: "the identity may perform --can ACTION at --scope",
+        run: super::can::check,
+    },
     Check {
         id: "token-exchange",
         category: Category::Exchange,

@@ -32,6 +32,8 @@ pub struct Ask<'a> {
     pub target: Option<&'a Target>,
     pub container: Option<&'a str>,
     pub exchange: bool,
+    /// `--can ACTION --scope SCOPE` (src/doctor/can.rs).
+    pub can: Option<&'a super::can::CanAsk>,
 }
 
 #[derive(Default)]
@@ -406,6 +408,7 @@ pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> (Facts, Stats) {
                     principal_mixup: None,
                 },
                 az.arm.calls(),
+                super::can::gather(&az.arm, ask.can, None).await,
             ));
         };
         let all = az
@@ -416,15 +419,24 @@ pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> (Facts, Stats) {
         let found = all
             .iter()
             .find(|i| i.properties.client_id.eq_ignore_ascii_case(&cid));
-        let identity = match found {
-            Some(i) => Some(IdentityFacts {
+        // --can's reads run beside the credential list (src/doctor/can.rs).
+        let (credentials, can) = tokio::join!(
+            async {
+                match found {
+                    Some(i) => Some(az.arm.credentials(&i.id).await.map_err(|e| azure_gap(&e))),
+                    None => None,
+                }
+            },
+            super::can::gather(&az.arm, ask.can, found),
+        );
+        let identity = found
+            .zip(credentials)
+            .map(|(i, credentials)| IdentityFacts {
                 name: i.name.clone(),
                 id: i.id.clone(),
                 client_id: i.properties.client_id.clone(),
-                credentials: az.arm.credentials(&i.id).await.map_err(|e| azure_gap(&e)),
-            }),
-            None => None,
-        };
+                credentials,
+            });
         let principal_mixup = all
             .iter()
             .find(|i| i.properties.principal_id.eq_ignore_ascii_case(&cid))
@@ -437,15 +449,24 @@ pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> (Facts, Stats) {
                 principal_mixup,
             },
             az.arm.calls(),
+            can,
         ))
     };
     let (pods, docs, azure) = tokio::join!(pods, issuer_docs, azure_facts);
     let waves = 2;
     let mut arm_calls = 0;
-    f.azure = azure.map(|(a, calls)| {
+    let mut can = match ask.can {
+        Some(_) => Err(Gap::unreachable(
+            "Azure was not reached (see the azure checks)",
+        )),
+        None => Err(Gap::not_asked("--can not given")),
+    };
+    f.azure = azure.map(|(a, calls, c)| {
         arm_calls = calls;
+        can = c;
         a
     });
+    f.can = can;
     if ask.target.is_none() {
         f.azure = Err(Gap::not_asked("no target"));
     }

@@ -1,6 +1,7 @@
 //! `kubectl azwi doctor`: gather facts (gather.rs, the only I/O), run the check table
 //! (checks.rs, pure), and return a `Report` that output/checklist.rs renders.
 
+pub mod can;
 pub mod checks;
 pub mod gather;
 pub mod model;
@@ -9,9 +10,12 @@ pub use model::{Category, Check, Facts, Report, Status, Verdict};
 
 use model::{CategoryResult, CheckResult, Stats};
 
-/// Which checks apply to a target: with no target only the cluster is checked.
+/// Which checks apply to a target: with no target only the cluster is checked; access
+/// checks only when asked for (`--can`).
 pub fn applies(check: &Check, facts: &Facts) -> bool {
-    facts.target.is_some() || check.category == Category::Cluster
+    let asked = !matches!(facts.can, Err(model::Gap::NotAsked { .. }));
+    (facts.target.is_some() || check.category == Category::Cluster)
+        && (check.category != Category::Access || asked)
 }
 
 /// Runs every applicable check of `table` on `facts`, grouped by category in table order.

@@ -142,6 +142,8 @@ pub struct Facts {
     pub token: Fact<TokenFacts>,
     pub azure: Fact<AzureFacts>,
     pub exchange: Fact<Exchange>,
+    /// `--can ACTION --scope SCOPE`: the identity's access there (src/doctor/can.rs).
+    pub can: Fact<super::can::CanFacts>,
 }
 
 impl Facts {
@@ -166,6 +168,7 @@ impl Facts {
             token: Err(na()),
             azure: Err(na()),
             exchange: Err(na()),
+            can: Err(na()),
         }
     }
 }
@@ -178,6 +181,8 @@ pub enum Category {
     Pod,
     Token,
     Azure,
+    /// Permissions asked for with `--can`: shown only then.
+    Access,
     Exchange,
 }
 
@@ -189,6 +194,7 @@ impl Category {
             Category::Pod => "pod",
             Category::Token => "token",
             Category::Azure => "azure",
+            Category::Access => "azure access",
             Category::Exchange => "token exchange",
         }
     }

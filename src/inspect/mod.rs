@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::wi::{
     credential::{self, Credential, Match, Wanted},
-    keys, mutation, names, webhook,
+    keys, mutation, names,
+    rbac::Held,
+    webhook,
 };
 
 pub mod export;
@@ -145,6 +147,8 @@ pub struct IdentityFacts {
 pub struct AzureFacts {
     pub subscription: String,
     pub identities: Vec<IdentityFacts>,
+    /// Roles each identity holds, by client id (lower-case); read for `-o wide`.
+    pub roles: BTreeMap<String, Vec<Held>>,
 }
 
 impl AzureFacts {
@@ -235,6 +239,9 @@ pub struct Row {
     pub credential: CredentialState,
     pub pods: PodCounts,
     pub problems: Vec<String>,
+    /// The identity's role assignments (read for `-o wide` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Held>,
 }
 
 impl Row {
@@ -377,6 +384,10 @@ fn row(
         )),
         _ => {}
     }
+    let roles = client_id
+        .as_ref()
+        .and_then(|c| azure?.roles.get(&c.to_ascii_lowercase()).cloned())
+        .unwrap_or_default();
     Row {
         context: cluster.context.clone(),
         namespace: ns.to_string(),
@@ -402,6 +413,7 @@ fn row(
         credential,
         pods,
         problems,
+        roles,
     }
 }
 
@@ -556,6 +568,7 @@ pub(crate) mod tests {
                 tenant_id: "tenant".into(),
                 credentials: Some(creds),
             }],
+            roles: BTreeMap::new(),
         }
     }
     pub fn cluster(sas: Vec<SaFacts>, pods: Vec<PodFacts>) -> ClusterFacts {

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::{cli::OutputFormat, error::InputError};
 
+pub mod can_i;
 pub mod checklist;
 pub mod plan;
 pub mod table;

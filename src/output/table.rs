@@ -91,6 +91,8 @@ fn cells(r: &Row, fleet: bool, wide: bool, colour: bool) -> Vec<Cell> {
         v.push(Cell::new(dash(r.issuer.as_deref())));
         v.push(Cell::new(dash(r.token_expiration.as_deref())));
         v.push(Cell::new(dash(r.credential.name())));
+        let roles: Vec<String> = r.roles.iter().map(|h| h.short()).collect();
+        v.push(Cell::new(dash(Some(&roles.join(", ")))));
     }
     v
 }
@@ -111,7 +113,13 @@ pub fn inspect_table(report: &InspectReport, wide: bool, colour: bool) -> String
         "PODS",
     ]);
     if wide {
-        header.extend(["TENANT", "ISSUER", "TOKEN-EXPIRATION", "CREDENTIAL-NAME"]);
+        header.extend([
+            "TENANT",
+            "ISSUER",
+            "TOKEN-EXPIRATION",
+            "CREDENTIAL-NAME",
+            "ROLES",
+        ]);
     }
     if report.items.is_empty() {
         return "No workload-identity bindings found.\n".into();
@@ -217,7 +225,7 @@ mod tests {
         assert!(!t.contains('\u{1b}'), "no escape codes when plain");
         let w = inspect_table(&report, true, false);
         assert!(w.lines().next().unwrap().ends_with(
-            "TENANT   ISSUER                        TOKEN-EXPIRATION   CREDENTIAL-NAME"
+            "TENANT   ISSUER                        TOKEN-EXPIRATION   CREDENTIAL-NAME   ROLES"
         ));
     }
 }

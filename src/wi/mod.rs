@@ -9,6 +9,7 @@ pub mod keys;
 pub mod mutation;
 pub mod names;
 pub mod plan;
+pub mod rbac;
 pub mod target;
 pub mod webhook;
 pub mod workload;

@@ -159,13 +159,19 @@ async fn table_wide_json_yaml_show_every_link() {
     let wide_head: Vec<_> = wide.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(
         &wide_head[6..],
-        ["TENANT", "ISSUER", "TOKEN-EXPIRATION", "CREDENTIAL-NAME"]
+        [
+            "TENANT",
+            "ISSUER",
+            "TOKEN-EXPIRATION",
+            "CREDENTIAL-NAME",
+            "ROLES"
+        ]
     );
     let good = line(&wide, "good");
     let tenant = Ground::get().var("AZWI_GROUND_TENANT");
     assert_eq!(
         &good[6..],
-        [tenant, Ground::get().issuer(), "-", "good-fic"],
+        [tenant, Ground::get().issuer(), "-", "good-fic", "-"],
         "{wide}"
     );
 

@@ -3,6 +3,7 @@
 mod support;
 
 mod bind;
+mod can_i;
 mod dist;
 mod doctor;
 mod exchange;

@@ -1,5 +1,7 @@
 //! Test control API under `/_emulator/` (no auth, JSON). Documented in README.md.
 
+mod authz;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,7 +15,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::arm::authz::{self, BuiltinRole};
+use crate::arm::{rbac, roles};
 use crate::jwt::RsaSigner;
 use crate::store::{
     App, Cluster, Fault, IssuerHost, IssuerMode, JwksSource, Principal, ResourceGroup,
@@ -83,6 +85,7 @@ pub fn router(st: Shared) -> Router {
             "/_emulator/clients/{client}/token-requests",
             get(token_requests),
         )
+        .merge(authz::routes())
         .with_state(st)
 }
 
@@ -104,8 +107,10 @@ struct NewPrincipal {
     /// `ServicePrincipal` (default, gets a client id + secret) or `User`/`Group`.
     kind: Option<String>,
     object_id: Option<String>,
-    /// Defaults to the subscription.
+    /// Defaults to the subscription; a management-group scope works too.
     scope: Option<String>,
+    /// Entra groups this principal is a member of.
+    member_of: Vec<String>,
 }
 
 async fn create_subscription(State(st): State<Shared>, body: Bytes) -> Reply {
@@ -170,8 +175,8 @@ fn new_subscription(st: &Shared, req: NewSubscription) -> Reply {
     }))
 }
 
-fn find_role(r: &str) -> Option<&'static BuiltinRole> {
-    authz::role_by_name(r).or_else(|| authz::role_by_guid(r.rsplit('/').next().unwrap_or(r)))
+fn find_role(w: &World, sub_id: &str, r: &str) -> Option<roles::Role> {
+    roles::find_named(w.subs.get(sub_id), r)
 }
 
 fn add_principal(w: &mut World, sub_id: &str, p: NewPrincipal) -> Result<Value, String> {
@@ -183,9 +188,15 @@ fn add_principal(w: &mut World, sub_id: &str, p: NewPrincipal) -> Result<Value, 
     let kind = p.kind.unwrap_or_else(|| "ServicePrincipal".into());
     let object_id = p.object_id.unwrap_or_else(guid).to_ascii_lowercase();
     let role = match &p.role {
-        Some(r) => Some(find_role(r).ok_or_else(|| format!("unknown built-in role {r}"))?),
+        Some(r) => Some(find_role(w, sub_id, r).ok_or_else(|| format!("unknown role {r}"))?),
         None => None,
     };
+    for g in &p.member_of {
+        w.group_members
+            .entry(g.to_ascii_lowercase())
+            .or_default()
+            .insert(object_id.clone());
+    }
     let mut out = json!({"objectId": object_id, "kind": kind, "tenantId": tenant});
     w.principals.insert(
         object_id.clone(),
@@ -213,21 +224,22 @@ fn add_principal(w: &mut World, sub_id: &str, p: NewPrincipal) -> Result<Value, 
         let scope = format!("/{}", scope.trim_matches('/'));
         let name = guid();
         let id = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}");
-        let s = w.subs.get_mut(sub_id).ok_or("subscription vanished")?;
-        s.role_assignments.insert(
-            id.to_ascii_lowercase(),
+        rbac::insert_assignment(
+            w,
             RoleAssignment {
                 id: id.clone(),
                 name,
                 scope,
-                role_definition_guid: role.id.to_string(),
+                role_definition_guid: role.guid.clone(),
                 principal_id: object_id.clone(),
                 principal_type: kind,
                 created_on: now_rfc3339(),
                 created_by: "emulator".into(),
                 description: None,
+                condition: None,
+                condition_version: None,
             },
-        );
+        )?;
         out["role"] = json!(role.name);
         out["roleAssignmentId"] = json!(id);
     }

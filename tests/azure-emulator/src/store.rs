@@ -1,7 +1,7 @@
 //! In-memory state. Everything a test can observe is keyed by subscription (or by an issuer
 //! path / client id the test created), so parallel tests never see each other's data.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -44,6 +44,10 @@ pub struct World {
     pub fic_writes_in_flight: HashSet<String>,
     /// Token requests per client id (lower case), whatever their answer.
     pub token_requests: HashMap<String, u64>,
+    /// Management groups, keyed by lower-case name (see arm/rbac.rs).
+    pub management_groups: BTreeMap<String, ManagementGroup>,
+    /// Entra group object id -> the object ids of its direct members (lower-case).
+    pub group_members: HashMap<String, BTreeSet<String>>,
 }
 
 pub struct Subscription {
@@ -60,6 +64,12 @@ pub struct Subscription {
     pub faults: Vec<Fault>,
     pub writes: BTreeMap<String, u64>,
     pub settings: Settings,
+    /// Custom role definitions created at this subscription, keyed by lower-case GUID.
+    pub custom_roles: BTreeMap<String, crate::arm::roles::Role>,
+    /// Deny assignments at this subscription or below, keyed by lower-case id.
+    pub deny_assignments: BTreeMap<String, DenyAssignment>,
+    /// The management group this subscription sits in (lower-case name).
+    pub management_group: Option<String>,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -103,6 +113,9 @@ impl Subscription {
             faults: Vec::new(),
             writes: BTreeMap::new(),
             settings: Settings::default(),
+            custom_roles: BTreeMap::new(),
+            deny_assignments: BTreeMap::new(),
+            management_group: None,
         }
     }
 }
@@ -151,6 +164,55 @@ pub struct RoleAssignment {
     pub created_by: String,
     /// RoleAssignmentProperties.description (Authorization 2022-04-01).
     pub description: Option<String>,
+    /// ABAC condition and its version (`2.0`), as PUT.
+    pub condition: Option<String>,
+    pub condition_version: Option<String>,
+}
+
+/// A management group: a parent (none = directly under the tenant root group), and the
+/// role and deny assignments made at its scope.
+pub struct ManagementGroup {
+    pub name: String,
+    pub tenant_id: String,
+    pub display_name: String,
+    pub parent: Option<String>,
+    pub role_assignments: BTreeMap<String, RoleAssignment>,
+    pub deny_assignments: BTreeMap<String, DenyAssignment>,
+}
+
+/// A deny assignment as ARM returns it (Azure creates them; the control API stands in).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DenyAssignment {
+    pub id: String,
+    pub name: String,
+    pub properties: DenyProperties,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DenyProperties {
+    pub deny_assignment_name: String,
+    pub description: String,
+    pub permissions: Vec<crate::arm::roles::Permission>,
+    pub scope: String,
+    pub do_not_apply_to_child_scopes: bool,
+    pub principals: Vec<PrincipalRef>,
+    pub exclude_principals: Vec<PrincipalRef>,
+    pub is_system_protected: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition_version: Option<String>,
+}
+
+/// `{"id","type"}` as the Authorization common types define `Principal`.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct PrincipalRef {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
 }
 
 pub struct Cluster {

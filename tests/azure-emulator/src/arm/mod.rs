@@ -5,7 +5,9 @@ pub mod aks;
 pub mod authz;
 pub mod errors;
 pub mod msi;
+pub mod rbac;
 pub mod resources;
+pub mod roles;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -131,6 +133,13 @@ pub enum Route {
         scope: String,
         id: String,
     },
+    DenyAssignments {
+        scope: String,
+    },
+    DenyAssignment {
+        scope: String,
+        name: String,
+    },
 }
 
 impl Route {
@@ -149,7 +158,20 @@ impl Route {
             Route::RoleAssignments { scope }
             | Route::RoleAssignment { scope, .. }
             | Route::RoleDefinitions { scope }
-            | Route::RoleDefinition { scope, .. } => scope_subscription(scope),
+            | Route::RoleDefinition { scope, .. }
+            | Route::DenyAssignments { scope }
+            | Route::DenyAssignment { scope, .. } => scope_subscription(scope),
+        }
+    }
+
+    /// The management group an Authorization request is scoped to (no subscription then).
+    fn management_group(&self) -> Option<String> {
+        match self {
+            Route::RoleAssignments { scope }
+            | Route::RoleAssignment { scope, .. }
+            | Route::DenyAssignments { scope }
+            | Route::DenyAssignment { scope, .. } => rbac::mg_of(scope),
+            _ => None,
         }
     }
 
@@ -167,6 +189,8 @@ impl Route {
             (Route::Fic { .. }, "DELETE") => "FederatedIdentityCredentials_Delete",
             (Route::RoleAssignment { .. }, "PUT") => "RoleAssignments_Create",
             (Route::RoleAssignment { .. }, "DELETE") => "RoleAssignments_Delete",
+            (Route::RoleDefinition { .. }, "PUT") => "RoleDefinitions_CreateOrUpdate",
+            (Route::RoleDefinition { .. }, "DELETE") => "RoleDefinitions_Delete",
             (_, "PUT" | "PATCH" | "DELETE" | "POST") => "Other_Write",
             _ => return None,
         })
@@ -202,6 +226,9 @@ impl Route {
                 scope_subscription(scope)?;
                 "Microsoft.Authorization/roleDefinitions"
             }
+            Route::DenyAssignments { .. } | Route::DenyAssignment { .. } => {
+                "Microsoft.Authorization/denyAssignments"
+            }
         };
         Some(format!("{base}/{verb}"))
     }
@@ -225,6 +252,9 @@ impl Route {
             }
             Route::RoleDefinitions { .. } | Route::RoleDefinition { .. } => {
                 ("roleDefinitions", RD_VERSIONS)
+            }
+            Route::DenyAssignments { .. } | Route::DenyAssignment { .. } => {
+                ("denyAssignments", DA_VERSIONS)
             }
         }
     }
@@ -290,6 +320,9 @@ const RA_VERSIONS: &[&str] = &[
     "2022-01-01-preview",
     "2022-04-01",
 ];
+/// denyAssignments: the 2022-04-01 spec (shared/azure-api/authorization/deny-assignments) and
+/// the older versions clients still send.
+const DA_VERSIONS: &[&str] = &["2015-07-01", "2018-07-01-preview", "2022-04-01"];
 const RD_VERSIONS: &[&str] = &[
     "2015-07-01",
     "2018-01-01-preview",
@@ -346,6 +379,13 @@ fn parse_route(path: &str) -> Option<Route> {
             [t, n] if t.eq_ignore_ascii_case("roleDefinitions") => Some(Route::RoleDefinition {
                 scope,
                 id: n.to_string(),
+            }),
+            [t] if t.eq_ignore_ascii_case("denyAssignments") => {
+                Some(Route::DenyAssignments { scope })
+            }
+            [t, n] if t.eq_ignore_ascii_case("denyAssignments") => Some(Route::DenyAssignment {
+                scope,
+                name: n.to_string(),
             }),
             _ => None,
         };
@@ -535,7 +575,7 @@ async fn handle_inner(
         let mut w = st.world();
         let sub = w
             .subs
-            .get_mut(&sub_id.to_ascii_lowercase())
+            .get(&sub_id.to_ascii_lowercase())
             .ok_or_else(|| ArmError::subscription_not_found(&sub_id))?;
         if !sub.tenant_id.eq_ignore_ascii_case(&caller.tid) {
             return Err(unauthorized(
@@ -547,11 +587,13 @@ async fn handle_inner(
                 ),
             ));
         }
-        if let Some(op) = route.operation(method) {
+        if let Some(op) = route.operation(method)
+            && let Some(sub) = w.subs.get_mut(&sub_id.to_ascii_lowercase())
+        {
             *sub.writes.entry(op.to_string()).or_default() += 1;
         }
         if let Some(action) = route.action(method)
-            && !authz::permits(sub, &caller.oid, &action, path)
+            && !rbac::permits(&w, &caller.oid, &action, path)
         {
             return Err(ArmError::new(
                 StatusCode::FORBIDDEN,
@@ -562,12 +604,19 @@ async fn handle_inner(
                 ),
             ));
         }
-        if let Some(fault) = take_fault(sub, method, path) {
+        if let Some(sub) = w.subs.get_mut(&sub_id.to_ascii_lowercase())
+            && let Some(fault) = take_fault(sub, method, path)
+        {
             match fault {
                 FaultHit::Fail(e) => return Err(e),
                 FaultHit::Delay(d) => delay = Some(d),
             }
         }
+    }
+    if route.subscription().is_none()
+        && let (Some(_), Some(action)) = (route.management_group(), route.action(method))
+    {
+        rbac::authorize_mg(&st.world(), &caller.oid, &caller.tid, path, &action)?;
     }
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
@@ -619,8 +668,13 @@ async fn handle_inner(
         (Route::Cluster { sub, rg, name }, "GET") => aks::get_cluster(&req, sub, rg, name),
         (Route::RoleAssignments { scope }, "GET") => authz::list_assignments(&req, scope),
         (Route::RoleAssignment { scope, name }, _) => authz::assignment(&req, scope, name),
-        (Route::RoleDefinitions { scope }, "GET") => authz::list_definitions(&req, scope),
-        (Route::RoleDefinition { scope, id }, "GET") => authz::get_definition(&req, scope, id),
+        (Route::RoleDefinitions { scope }, "GET") => roles::list_definitions(&req, scope),
+        (Route::RoleDefinition { scope, id }, "GET") => roles::get_definition(&req, scope, id),
+        (Route::RoleDefinition { scope, id }, "PUT" | "DELETE") => {
+            roles::write_definition(&req, scope, id)
+        }
+        (Route::DenyAssignments { scope }, "GET") => rbac::list_denies(&req, scope),
+        (Route::DenyAssignment { scope, name }, "GET") => rbac::get_deny(&req, scope, name),
         _ => not_allowed(),
     }
 }

@@ -140,6 +140,8 @@ pub fn resource_group(req: &Req<'_>, sub: &str, rg: &str) -> ArmResult {
             );
             s.role_assignments
                 .retain(|_, ra| !super::authz::scope_covers(&scope, &ra.scope));
+            s.deny_assignments
+                .retain(|_, d| !super::authz::scope_covers(&scope, &d.properties.scope));
             empty(StatusCode::OK)
         }
         _ => Err(ArmError::new(

@@ -1,6 +1,8 @@
 //! Shared helpers for the emulator's integration tests.
 #![allow(dead_code)]
 
+pub mod authz;
+
 use azure_emulator::{Config, Emulator};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
