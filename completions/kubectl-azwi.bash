@@ -633,12 +633,16 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__inspect)
-            opts="-A -n -o -v -h --all-namespaces --no-azure --all-contexts --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-A -n -o -v -h --all-namespaces --no-azure --all-contexts --azurerm-major --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --azurerm-major)
+                    COMPREPLY=($(compgen -W "5 4" -- "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -687,7 +691,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__unbind)
-            opts="-g -n -o -v -h --identity --resource-group --workload --issuer --delete-identity --dry-run --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-g -n -o -v -h --identity --resource-group --workload --issuer --delete-identity --force --dry-run --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -56,12 +56,12 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -s g -l 
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l location -d 'Location of a created identity, e.g. eastus' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l role -d 'Grant the identity this role (name or id) at --scope; repeatable' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l scope -d 'Scope of the role assignment (resource id)' -r
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l workload -d 'Label the pod template of these workloads (deploy/NAME, sts/NAME, ...) and point them at the ServiceAccount' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l workload -d 'Label the pod template of these workloads (deploy/NAME, sts/NAME, ds/, rs/, cronjob/) and point them at the ServiceAccount' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l issuer -d 'OIDC issuer of the cluster (default: found from AKS or the cluster itself)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l cluster -d 'AKS cluster to read the issuer from: NAME (with --cluster-resource-group) or resource id' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l cluster-resource-group -d 'Resource group of --cluster (default: -g)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l token-expiration -d 'Projected token lifetime, 1h..24h (annotation on the ServiceAccount)' -r
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l credential-name -d 'Name of the federated credential (default: derived from namespace, name and issuer)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l credential-name -d 'Name of the federated credential (default: derived from namespace, name and issuer); one used by another binding is refused' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l context -d 'The kubeconfig context to use (inspect takes a comma-separated list)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then "default")' -r
@@ -100,10 +100,13 @@ china\t''
 us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l delete-identity -d 'Delete the identity itself'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l delete-identity -d 'Delete the identity itself (refused while it holds other credentials or role assignments)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l force -d 'With --delete-identity: delete it even though it still serves something else'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l dry-run -d 'Print the plan, write nothing'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s h -l help -d 'Print help'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l azurerm-major -d 'Major version of the azurerm Terraform provider that -o terraform writes for' -r -f -a "5\t''
+4\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l context -d 'The kubeconfig context to use (inspect takes a comma-separated list)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then "default")' -r

@@ -55,12 +55,12 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             [CompletionResult]::new('--location', '--location', [CompletionResultType]::ParameterName, 'Location of a created identity, e.g. eastus')
             [CompletionResult]::new('--role', '--role', [CompletionResultType]::ParameterName, 'Grant the identity this role (name or id) at --scope; repeatable')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Scope of the role assignment (resource id)')
-            [CompletionResult]::new('--workload', '--workload', [CompletionResultType]::ParameterName, 'Label the pod template of these workloads (deploy/NAME, sts/NAME, ...) and point them at the ServiceAccount')
+            [CompletionResult]::new('--workload', '--workload', [CompletionResultType]::ParameterName, 'Label the pod template of these workloads (deploy/NAME, sts/NAME, ds/, rs/, cronjob/) and point them at the ServiceAccount')
             [CompletionResult]::new('--issuer', '--issuer', [CompletionResultType]::ParameterName, 'OIDC issuer of the cluster (default: found from AKS or the cluster itself)')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'AKS cluster to read the issuer from: NAME (with --cluster-resource-group) or resource id')
             [CompletionResult]::new('--cluster-resource-group', '--cluster-resource-group', [CompletionResultType]::ParameterName, 'Resource group of --cluster (default: -g)')
             [CompletionResult]::new('--token-expiration', '--token-expiration', [CompletionResultType]::ParameterName, 'Projected token lifetime, 1h..24h (annotation on the ServiceAccount)')
-            [CompletionResult]::new('--credential-name', '--credential-name', [CompletionResultType]::ParameterName, 'Name of the federated credential (default: derived from namespace, name and issuer)')
+            [CompletionResult]::new('--credential-name', '--credential-name', [CompletionResultType]::ParameterName, 'Name of the federated credential (default: derived from namespace, name and issuer); one used by another binding is refused')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (inspect takes a comma-separated list)')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace (default: the context''s namespace, then "default")')
@@ -95,7 +95,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             [CompletionResult]::new('--cloud', '--cloud', [CompletionResultType]::ParameterName, 'Azure cloud')
             [CompletionResult]::new('--arm-endpoint', '--arm-endpoint', [CompletionResultType]::ParameterName, 'Azure Resource Manager endpoint (overrides the cloud''s)')
             [CompletionResult]::new('--authority-host', '--authority-host', [CompletionResultType]::ParameterName, 'Entra authority host (overrides the cloud''s)')
-            [CompletionResult]::new('--delete-identity', '--delete-identity', [CompletionResultType]::ParameterName, 'Delete the identity itself')
+            [CompletionResult]::new('--delete-identity', '--delete-identity', [CompletionResultType]::ParameterName, 'Delete the identity itself (refused while it holds other credentials or role assignments)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --delete-identity: delete it even though it still serves something else')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan, write nothing')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logs on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logs on stderr (-v info, -vv debug, -vvv trace)')
@@ -104,6 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             break
         }
         'kubectl-azwi;inspect' {
+            [CompletionResult]::new('--azurerm-major', '--azurerm-major', [CompletionResultType]::ParameterName, 'Major version of the azurerm Terraform provider that -o terraform writes for')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (inspect takes a comma-separated list)')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace (default: the context''s namespace, then "default")')

@@ -229,7 +229,7 @@ pub struct BindArgs {
     /// Scope of the role assignment (resource id)
     #[arg(long)]
     pub scope: Option<String>,
-    /// Label the pod template of these workloads (deploy/NAME, sts/NAME, ...) and point them at the ServiceAccount
+    /// Label the pod template of these workloads (deploy/NAME, sts/NAME, ds/, rs/, cronjob/) and point them at the ServiceAccount
     #[arg(long, value_name = "KIND/NAME")]
     pub workload: Vec<String>,
     /// OIDC issuer of the cluster (default: found from AKS or the cluster itself)
@@ -244,7 +244,7 @@ pub struct BindArgs {
     /// Projected token lifetime, 1h..24h (annotation on the ServiceAccount)
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub token_expiration: Option<Duration>,
-    /// Name of the federated credential (default: derived from namespace, name and issuer)
+    /// Name of the federated credential (default: derived from namespace, name and issuer); one used by another binding is refused
     #[arg(long, value_name = "NAME")]
     pub credential_name: Option<String>,
     /// Print the plan and the exact objects and ARM bodies, write nothing
@@ -269,9 +269,12 @@ pub struct UnbindArgs {
     /// OIDC issuer whose credential to remove (default: found like bind)
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
-    /// Delete the identity itself
+    /// Delete the identity itself (refused while it holds other credentials or role assignments)
     #[arg(long)]
     pub delete_identity: bool,
+    /// With --delete-identity: delete it even though it still serves something else
+    #[arg(long, requires = "delete_identity")]
+    pub force: bool,
     /// Print the plan, write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -291,6 +294,19 @@ pub struct InspectArgs {
     /// Every context of the kubeconfig
     #[arg(long)]
     pub all_contexts: bool,
+    /// Major version of the azurerm Terraform provider that -o terraform writes for
+    #[arg(long, value_enum, default_value_t = AzurermMajor::V5, value_name = "MAJOR")]
+    pub azurerm_major: AzurermMajor,
+}
+
+/// The azurerm provider's `azurerm_federated_identity_credential` schema: 5.x takes
+/// `user_assigned_identity_id`; 4.x took `parent_id` and `resource_group_name` (both removed in 5.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AzurermMajor {
+    #[value(name = "5")]
+    V5,
+    #[value(name = "4")]
+    V4,
 }
 
 #[derive(Debug, Args)]

@@ -63,7 +63,10 @@ impl Ctx {
         let Login { credential, source } = credential::login(&self.cloud, &self.env)?;
         let subscription = credential::subscription(self.subscription_flag.as_deref()).await?;
         tracing::info!(source = source.describe(), %subscription, "Azure login");
-        let arm = Arm::new(&self.cloud, credential.clone())?;
+        // Every call of the run shares one login: a refused token request is not repeated.
+        let credential: Arc<dyn azure_core::credentials::TokenCredential> =
+            Arc::new(credential::OneLogin::new(credential));
+        let arm = Arm::new(&self.cloud, credential.clone(), source)?;
         Ok(AzureCtx {
             arm,
             subscription,

@@ -75,7 +75,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
         }
         Command::Inspect(args) => {
             let report = runtime()?.block_on(cmd::inspect::run(&cli.global, &args))?;
-            output::table::inspect(&report, cli.global.output, out)?;
+            output::table::inspect(&report, cli.global.output, args.azurerm_major, out)?;
             Ok(Outcome::Ok)
         }
         Command::Doctor(args) => {

@@ -22,7 +22,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use tracing::debug;
 
-use super::{AzureError, Cloud, error::ArmErrorBody};
+use super::{AzureError, Cloud, credential::Source, error::ArmErrorBody};
 
 /// ARM's code for overlapping writes to one identity's federated credentials.
 pub const CONCURRENT_FIC_WRITES: &str =
@@ -31,6 +31,8 @@ pub const CONCURRENT_FIC_WRITES: &str =
 #[derive(Clone)]
 pub struct Arm {
     pipeline: Arc<Pipeline>,
+    /// Who the bearer tokens come from: a failure to get one is reported as a login problem.
+    login: Source,
     base: Url,
     calls: Arc<AtomicU64>,
     /// Backoff unit for the 409 retry; shortened in tests.
@@ -44,8 +46,22 @@ pub struct Reply<T> {
     pub body: T,
 }
 
+/// The credential's own words, without the pipeline's wrapping ("non-transport error occurred
+/// which will not be retried"): the innermost error of the chain.
+fn login_refusal(e: &azure_core::Error) -> azure_core::Error {
+    let mut inner: &dyn std::error::Error = e;
+    while let Some(s) = inner.source() {
+        inner = s;
+    }
+    azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, inner.to_string())
+}
+
 impl Arm {
-    pub fn new(cloud: &Cloud, credential: Arc<dyn TokenCredential>) -> Result<Arm, AzureError> {
+    pub fn new(
+        cloud: &Cloud,
+        credential: Arc<dyn TokenCredential>,
+        login: Source,
+    ) -> Result<Arm, AzureError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
@@ -88,6 +104,7 @@ impl Arm {
         })?;
         Ok(Arm {
             pipeline: Arc::new(pipeline),
+            login,
             base,
             calls: Arc::default(),
             conflict_backoff: Duration::from_secs(1),
@@ -139,10 +156,21 @@ impl Arm {
                     }),
                 )
                 .await
-                .map_err(|source| AzureError::Transport {
-                    operation: op.to_string(),
-                    resource: resource.clone(),
-                    source: Box::new(source),
+                .map_err(|source| {
+                    // The bearer policy's token request failed: a login problem, whatever the
+                    // code (AADSTS7000215, an expired `az login`), never a network one.
+                    if *source.kind() == azure_core::error::ErrorKind::Credential {
+                        AzureError::Credential {
+                            login: self.login,
+                            source: Box::new(login_refusal(&source)),
+                        }
+                    } else {
+                        AzureError::Transport {
+                            operation: op.to_string(),
+                            resource: resource.clone(),
+                            source: Box::new(source),
+                        }
+                    }
                 })?;
             let status = u16::from(resp.status());
             let bytes = resp.into_body().to_vec();

@@ -32,12 +32,61 @@ pub struct AssignmentProperties {
     pub principal_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal_type: Option<String>,
+    /// Free text (RoleAssignmentProperties.description, Authorization 2022-04-01): bind marks
+    /// the assignments it makes here, so unbind can tell them from the user's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Read-only: where the assignment is (listed, never sent).
+    #[serde(default, skip_serializing)]
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Assignment {
+    #[serde(default)]
+    pub id: String,
     pub name: String,
     pub properties: AssignmentProperties,
+}
+
+impl AssignmentBody {
+    /// The body bind sends: the principal is a managed identity's service principal (stated,
+    /// so a new one that has not replicated yet is accepted), marked as bind's.
+    pub fn for_bind(role_definition_id: &str, principal_id: &str, subject: &str) -> AssignmentBody {
+        AssignmentBody {
+            properties: AssignmentProperties {
+                role_definition_id: role_definition_id.to_string(),
+                principal_id: principal_id.to_string(),
+                principal_type: Some("ServicePrincipal".into()),
+                description: Some(bind_description(subject)),
+                scope: None,
+            },
+        }
+    }
+}
+
+/// How bind's own assignments begin their description.
+pub const BIND_MARK: &str = "kubectl-azwi bind";
+
+/// The description bind gives an assignment it makes for `subject`.
+pub fn bind_description(subject: &str) -> String {
+    format!("{BIND_MARK}: for {subject}")
+}
+
+impl Assignment {
+    /// Made by bind (its description carries the mark), not by the user.
+    pub fn made_by_bind(&self) -> bool {
+        self.properties
+            .description
+            .as_deref()
+            .is_some_and(|d| d.starts_with(BIND_MARK))
+    }
+
+    /// The role's GUID, the last segment of `roleDefinitionId`.
+    pub fn role_guid(&self) -> &str {
+        let id = &self.properties.role_definition_id;
+        id.rsplit('/').next().unwrap_or(id)
+    }
 }
 
 /// A GUID derived from (scope, role, principal): the same binding always gets the same name,
@@ -100,6 +149,26 @@ impl Arm {
             .find(|d| d.properties.role_name.eq_ignore_ascii_case(role)))
     }
 
+    /// The assignments of `principal_id` that `filter` selects at `scope`.
+    async fn assignments(
+        &self,
+        scope: &str,
+        filter: &str,
+        principal_id: &str,
+    ) -> Result<Vec<Assignment>, AzureError> {
+        let path = format!(
+            "{scope}/providers/Microsoft.Authorization/roleAssignments?api-version={API_VERSION}&$filter={}",
+            urlencode(filter)
+        );
+        let list: Vec<Assignment> = self
+            .list("list role assignments", &path, API_VERSION)
+            .await?;
+        Ok(list
+            .into_iter()
+            .filter(|a| a.properties.principal_id.eq_ignore_ascii_case(principal_id))
+            .collect())
+    }
+
     /// An existing assignment of `role` to `principal` exactly at `scope`, under any name.
     pub async fn find_assignment(
         &self,
@@ -108,17 +177,32 @@ impl Arm {
         principal_id: &str,
     ) -> Result<Option<Assignment>, AzureError> {
         let filter = format!("atScope() and assignedTo('{principal_id}')");
-        let path = format!(
-            "{scope}/providers/Microsoft.Authorization/roleAssignments?api-version={API_VERSION}&$filter={}",
-            urlencode(&filter)
-        );
-        let list: Vec<Assignment> = self
-            .list("list role assignments", &path, API_VERSION)
-            .await?;
-        Ok(list.into_iter().find(|a| {
-            a.properties.principal_id.eq_ignore_ascii_case(principal_id)
-                && same_role(&a.properties.role_definition_id, role_definition_id)
-        }))
+        Ok(self
+            .assignments(scope, &filter, principal_id)
+            .await?
+            .into_iter()
+            .find(|a| same_role(&a.properties.role_definition_id, role_definition_id)))
+    }
+
+    /// Every assignment of `principal_id` in the subscription, at, above or below it
+    /// (`$filter=principalId eq '{id}'`, Authorization 2022-04-01 RoleAssignments_ListForScope).
+    pub async fn assignments_of(
+        &self,
+        subscription: &str,
+        principal_id: &str,
+    ) -> Result<Vec<Assignment>, AzureError> {
+        let filter = format!("principalId eq '{principal_id}'");
+        self.assignments(
+            &format!("/subscriptions/{subscription}"),
+            &filter,
+            principal_id,
+        )
+        .await
+    }
+
+    /// DELETE an assignment by its id; `false` when it was already gone.
+    pub async fn delete_assignment(&self, id: &str) -> Result<bool, AzureError> {
+        self.delete("delete role assignment", id, API_VERSION).await
     }
 
     /// PUT an assignment; while a new principal has not replicated, ARM says PrincipalNotFound: wait and retry.

@@ -6,8 +6,10 @@ use std::{path::PathBuf, sync::Arc};
 
 use azure_core::{
     cloud::{CloudConfiguration, CustomConfiguration},
-    credentials::{Secret, TokenCredential},
+    credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions},
+    error::ErrorKind,
     http::ClientOptions,
+    time::{Duration, OffsetDateTime},
 };
 use azure_identity::{
     AzureCliCredential, ClientAssertionCredentialOptions, ClientSecretCredential,
@@ -78,6 +80,79 @@ pub struct Login {
     pub source: Source,
 }
 
+/// One login per run, whatever the number of calls: the concurrent ARM calls of a wave wait
+/// for the one token request in flight, and a refused request is answered from memory instead
+/// of being sent again (Entra would refuse again; each retry is a round trip, and for `az` a
+/// process). A token is reused until five minutes before it expires, as the bearer policy does.
+#[derive(Debug)]
+pub struct OneLogin {
+    inner: Arc<dyn TokenCredential>,
+    last: tokio::sync::Mutex<Option<Answer>>,
+}
+
+/// The scopes asked for, and what the credential answered (a refusal kept as its message).
+type Answer = (Vec<String>, Result<AccessToken, String>);
+
+impl OneLogin {
+    pub fn new(inner: Arc<dyn TokenCredential>) -> OneLogin {
+        OneLogin {
+            inner,
+            last: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+/// An error and its causes on one line: the credential's own words (an AADSTS code, az's
+/// message) are in the causes.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for OneLogin {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        let refused =
+            |m: &str| azure_core::Error::with_message(ErrorKind::Credential, m.to_string());
+        // Held across the request: the calls behind it wait for its answer, not resend it.
+        let mut last = self.last.lock().await;
+        if let Some((asked, answer)) = last.as_ref()
+            && asked.iter().map(String::as_str).eq(scopes.iter().copied())
+        {
+            match answer {
+                Err(message) => return Err(refused(message)),
+                Ok(t) if t.expires_on > OffsetDateTime::now_utc() + Duration::minutes(5) => {
+                    return Ok(t.clone());
+                }
+                Ok(_) => {}
+            }
+        }
+        let answer = self
+            .inner
+            .get_token(scopes, options)
+            .await
+            .map_err(|e| chain(&e));
+        *last = Some((
+            scopes.iter().map(|s| s.to_string()).collect(),
+            answer.clone(),
+        ));
+        answer.map_err(|m| refused(&m))
+    }
+}
+
 fn client_options(cloud: &Cloud) -> ClientOptions {
     let mut custom = CustomConfiguration::default();
     custom.authority_host = cloud.authority.trim_end_matches('/').to_string();
@@ -89,8 +164,8 @@ fn client_options(cloud: &Cloud) -> ClientOptions {
 
 pub fn login(cloud: &Cloud, env: &AzureEnv) -> Result<Login, AzureError> {
     let source = choose(env, which::which("az").is_ok()).ok_or(AzureError::NotLoggedIn)?;
-    let fail = |source_name, source| AzureError::Credential {
-        source_name,
+    let fail = |login, source| AzureError::Credential {
+        login,
         source: Box::new(source),
     };
     let credential: Arc<dyn TokenCredential> = match source {
@@ -102,7 +177,7 @@ pub fn login(cloud: &Cloud, env: &AzureEnv) -> Result<Login, AzureError> {
                 client_options: client_options(cloud),
             }),
         )
-        .map_err(|e| fail(source.describe(), e))?,
+        .map_err(|e| fail(source, e))?,
         Source::WorkloadIdentity => {
             WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
                 credential_options: ClientAssertionCredentialOptions {
@@ -112,11 +187,9 @@ pub fn login(cloud: &Cloud, env: &AzureEnv) -> Result<Login, AzureError> {
                 tenant_id: env.tenant_id.clone(),
                 token_file_path: env.federated_token_file.clone(),
             }))
-            .map_err(|e| fail(source.describe(), e))?
+            .map_err(|e| fail(source, e))?
         }
-        Source::AzureCli => {
-            AzureCliCredential::new(None).map_err(|e| fail(source.describe(), e))?
-        }
+        Source::AzureCli => AzureCliCredential::new(None).map_err(|e| fail(source, e))?,
     };
     Ok(Login { credential, source })
 }
@@ -144,7 +217,47 @@ pub async fn subscription(explicit: Option<&str>) -> Result<String, AzureError> 
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
     use super::*;
+
+    /// Refuses every request, counting them.
+    #[derive(Debug, Default)]
+    struct Refusing(AtomicU32);
+
+    #[async_trait::async_trait]
+    impl TokenCredential for Refusing {
+        async fn get_token(
+            &self,
+            _: &[&str],
+            _: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            Err(azure_core::Error::with_message(
+                ErrorKind::Credential,
+                "AADSTS7000215: Invalid client secret provided.",
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_login_is_asked_once_for_a_whole_wave() {
+        let inner = Arc::new(Refusing::default());
+        let one = OneLogin::new(inner.clone());
+        let scope = ["https://management.azure.com/.default"];
+        let wave = futures::future::join_all((0..4).map(|_| one.get_token(&scope, None))).await;
+        assert_eq!(
+            inner.0.load(Ordering::SeqCst),
+            1,
+            "one request for four calls"
+        );
+        for r in wave {
+            let e = r.unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::Credential);
+            assert!(e.to_string().contains("AADSTS7000215"), "{e}");
+        }
+    }
 
     #[test]
     fn first_configured_source_wins() {

@@ -1,13 +1,17 @@
 use serde::Deserialize;
 
+use super::credential::Source;
+
 /// An Azure call that failed: which operation, on what, and ARM's or Entra's own code.
 #[derive(Debug, thiserror::Error)]
 pub enum AzureError {
     #[error("no Azure credentials found")]
     NotLoggedIn,
-    #[error("getting an Azure token from {source_name}")]
+    /// Logging in failed: whatever the cause (a wrong secret, an expired `az login`), it is a
+    /// login problem, never a network one.
+    #[error("getting an Azure token from {}", login.describe())]
     Credential {
-        source_name: &'static str,
+        login: Source,
         #[source]
         source: Box<azure_core::Error>,
     },
@@ -70,7 +74,7 @@ impl AzureError {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             AzureError::NotLoggedIn => "run `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE)".into(),
-            AzureError::Credential { .. } => "run `az login` again (or check the AZURE_* variables); add --tenant-specific login with `az login --tenant <id>` if the identity is in another tenant".into(),
+            AzureError::Credential { login, source } => login_hint(*login, &super::credential::chain(source.as_ref())),
             AzureError::NoSubscription => "pass --subscription, set AZURE_SUBSCRIPTION_ID, or `az account set --subscription <id>`".into(),
             AzureError::Arm { code, message, .. } => match code.as_str() {
                 "AuthorizationFailed" => format!("{}; ask for a role that grants it (e.g. Managed Identity Contributor on the identity's resource group)", action_in(message).map(|a| format!("your Azure principal lacks '{a}'")).unwrap_or_else(|| "your Azure principal lacks a permission".into())),
@@ -87,6 +91,38 @@ impl AzureError {
     }
 }
 
+/// The fix for a refused login: from Entra's code when it gave one, else from the login source.
+fn login_hint(login: Source, message: &str) -> String {
+    let by_source = match login {
+        Source::ClientSecret => {
+            "check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or unset them to log in with `az login`"
+        }
+        Source::WorkloadIdentity => {
+            "AZURE_FEDERATED_TOKEN_FILE must hold this pod's current projected token, and AZURE_CLIENT_ID name an identity federated with its service account (`kubectl azwi doctor pod/NAME` checks both)"
+        }
+        Source::AzureCli => {
+            "run `az login` (with `--tenant TENANT_ID` for an identity in another tenant), then re-run this command"
+        }
+    };
+    let specific = match crate::wi::aadsts::code_in(message) {
+        Some(7000215) => {
+            "AZURE_CLIENT_SECRET is not a secret of the app AZURE_CLIENT_ID (AADSTS7000215: use the secret's value, not its id): set the right one"
+        }
+        Some(7000222) => {
+            "the client secret in AZURE_CLIENT_SECRET has expired (AADSTS7000222): create a new one (`az ad app credential reset --id $AZURE_CLIENT_ID`) and set it"
+        }
+        Some(700016) => {
+            "AZURE_CLIENT_ID is not an application in tenant AZURE_TENANT_ID (AADSTS700016): check both"
+        }
+        Some(90002) => "AZURE_TENANT_ID names no tenant (AADSTS90002): check it",
+        Some(700082 | 50173 | 50076 | 50078 | 70043) => {
+            "your az login has expired: run `az login`, then re-run this command"
+        }
+        _ => return by_source.into(),
+    };
+    format!("{specific} ({by_source})")
+}
+
 /// The action ARM names in an AuthorizationFailed message: "... perform action 'X' over scope ...".
 fn action_in(message: &str) -> Option<&str> {
     let start = message.find("action '")? + "action '".len();
@@ -97,6 +133,40 @@ fn action_in(message: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_login_is_a_login_problem_with_the_login_fix() {
+        let refused = |login, m: &str| AzureError::Credential {
+            login,
+            source: Box::new(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Credential,
+                m.to_string(),
+            )),
+        };
+        // Entra's answer to a wrong secret (AADSTS7000215, as reported in Azure/sap-automation#418).
+        let e = refused(
+            Source::ClientSecret,
+            "ClientSecretCredential authentication failed. AADSTS7000215: Invalid client secret provided.",
+        );
+        assert_eq!(
+            e.to_string(),
+            "getting an Azure token from the AZURE_CLIENT_SECRET environment credential"
+        );
+        let hint = e.hint().unwrap();
+        assert!(
+            hint.contains("AADSTS7000215") && hint.contains("AZURE_CLIENT_SECRET"),
+            "{hint}"
+        );
+        assert!(!hint.contains("reachable"), "{hint}");
+        // An expired az login (AADSTS700082, Azure/azure-cli#23105).
+        let e = refused(
+            Source::AzureCli,
+            "AzureCliCredential authentication failed. ERROR: AADSTS700082: The refresh token has expired due to inactivity.",
+        );
+        assert!(e.hint().unwrap().contains("run `az login`"));
+        let e = refused(Source::AzureCli, "az: command failed");
+        assert!(e.hint().unwrap().starts_with("run `az login`"));
+    }
 
     #[test]
     fn authorization_failed_names_the_action() {

@@ -48,7 +48,18 @@ pub struct CredentialProperties {
 #[derive(Debug, Clone, Deserialize)]
 struct CredentialResource {
     name: String,
-    properties: CredentialProperties,
+    properties: ListedProperties,
+}
+
+/// A listed credential: a flexible one has no `subject` (`claimsMatchingExpression` instead,
+/// which api-versions before 2025-01-31-preview do not carry), so it is optional here.
+#[derive(Debug, Clone, Deserialize)]
+struct ListedProperties {
+    issuer: String,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    audiences: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,7 +127,8 @@ impl Arm {
             .map(|r| Credential {
                 name: r.name,
                 issuer: r.properties.issuer,
-                subject: r.properties.subject,
+                // Empty for a flexible credential (see `Credential::is_flexible`).
+                subject: r.properties.subject.unwrap_or_default(),
                 audiences: r.properties.audiences,
             })
             .collect())

@@ -1,7 +1,8 @@
 //! `kubectl azwi inspect`: every binding, SA -> identity -> credential -> pods.
 //!
 //! Cost is fixed per cluster, whatever its size: one paged list of ServiceAccounts, one of
-//! pods, the discovery document and the webhook's ConfigMap; never a GET per object. Azure:
+//! pods, the discovery document, the webhook configurations and the webhook's ConfigMap where
+//! its install lives; never a GET per object. Azure:
 //! one identity list for the subscription, then the credentials of each identity a
 //! ServiceAccount names, concurrently. Clusters of a fleet are inspected concurrently.
 
@@ -31,6 +32,7 @@ use crate::{
         names,
         rbac::Held,
         target::{Kind, Target},
+        webhook,
     },
 };
 
@@ -148,11 +150,11 @@ async fn gather_cluster(kube: &Kube, scope: &Scope) -> Result<ClusterFacts, Kube
         ),
         None => (ListParams::default(), ListParams::default()),
     };
-    let (sas, pods, discovery, webhook_cm) = tokio::join!(
+    let (sas, pods, discovery, tenants) = tokio::join!(
         list_paged(sas, sa_params, "serviceaccounts", ns, SaFacts::from_sa),
         list_paged(pods, pod_params, "pods", ns, PodFacts::from_pod),
         kube.discovery(),
-        kube.config_map("azure-workload-identity-system", "azure-wi-webhook-config"),
+        webhook_tenants(kube, ns),
     );
     let (service_accounts, sa_pages) = sas?;
     let (pods, pod_pages) = pods?;
@@ -160,22 +162,74 @@ async fn gather_cluster(kube: &Kube, scope: &Scope) -> Result<ClusterFacts, Kube
     let issuer = discovery
         .ok()
         .and_then(|d| d["issuer"].as_str().map(str::to_string));
-    let webhook_tenant = webhook_cm
-        .ok()
-        .flatten()
-        .and_then(|cm| cm.data?.get("AZURE_TENANT_ID").cloned());
+    let (webhook_tenant, namespace_tenants, tenant_requests) = tenants;
     Ok(ClusterFacts {
         context: kube.context.clone(),
         issuer,
         webhook_tenant,
+        namespace_tenants,
         service_accounts,
         pods,
         requests: Requests {
             service_account_pages: sa_pages,
             pod_pages,
-            other: 2,
+            other: 1 + tenant_requests,
         },
     })
+}
+
+/// The webhook's tenant: read from its ConfigMap where each install lives (the AKS add-on's
+/// in kube-system), and per namespace only when installs with different tenants serve different
+/// namespaces. Returns (the cluster-wide tenant, the per-namespace ones, requests made).
+async fn webhook_tenants(
+    kube: &Kube,
+    only_ns: Option<&str>,
+) -> (Option<String>, BTreeMap<String, Option<String>>, u32) {
+    let installs = kube
+        .webhook_configurations()
+        .await
+        .map(|c| webhook::installs(&c))
+        .unwrap_or_default();
+    let mut requests = 1;
+    let mut tenants: Vec<(webhook::Install, Option<String>)> = Vec::new();
+    let mut read: BTreeMap<Vec<String>, Option<String>> = BTreeMap::new();
+    for i in &installs {
+        let places = webhook::config_namespaces(&[i]);
+        if !read.contains_key(&places) {
+            let (tenant, reads) = kube.webhook_tenant(&places).await;
+            requests += reads;
+            read.insert(places.clone(), tenant);
+        }
+        tenants.push((i.clone(), read[&places].clone()));
+    }
+    let mut distinct: Vec<&Option<String>> = tenants.iter().map(|(_, t)| t).collect();
+    distinct.sort();
+    distinct.dedup();
+    match distinct.as_slice() {
+        [] => {
+            let (tenant, reads) = kube.webhook_tenant(&webhook::config_namespaces(&[])).await;
+            (tenant, BTreeMap::new(), requests + reads)
+        }
+        [one] => ((*one).clone(), BTreeMap::new(), requests),
+        _ => {
+            requests += 1;
+            let namespaces = match only_ns {
+                Some(ns) => kube
+                    .namespace_labels(ns)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|l| BTreeMap::from([(ns.to_string(), l)]))
+                    .unwrap_or_default(),
+                None => kube.all_namespace_labels().await.unwrap_or_default(),
+            };
+            (
+                None,
+                inspect::tenants_by_namespace(&tenants, &namespaces),
+                requests,
+            )
+        }
+    }
 }
 
 /// Logs in and lists identities; `Err` is the note explaining the cluster-only view.

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use super::{CredentialState, InspectReport, Row};
+use crate::{cli::AzurermMajor, wi::identity::ResourceId};
 
 /// One exportable credential: its identity and the credential exactly as it exists.
 struct Binding<'a> {
@@ -129,12 +130,38 @@ fn header(out: &mut String, comment: &str, report: &InspectReport, count: usize)
     }
 }
 
-/// Terraform: `azurerm_federated_identity_credential`. Credentials of one identity are chained
-/// with `depends_on`, because ARM refuses concurrent credential writes to one identity.
-pub fn terraform(report: &InspectReport) -> String {
+/// `key = value` lines aligned on `=`, as `terraform fmt` writes them.
+fn attributes(out: &mut String, attrs: &[(&str, String)]) {
+    let width = attrs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in attrs {
+        let _ = writeln!(out, "  {k:<width$} = {v}");
+    }
+}
+
+/// The identity's id as azurerm parses it: `/resourceGroups/` (ARM answers `resourcegroups`).
+fn canonical_identity_id(b: &Binding<'_>) -> String {
+    ResourceId::parse(b.identity_id)
+        .map(|r| r.canonical())
+        .unwrap_or_else(|| b.identity_id.to_string())
+}
+
+/// Terraform: `azurerm_federated_identity_credential` (hashicorp/terraform-provider-azurerm,
+/// internal/services/managedidentity/federated_identity_credential_resource.go), in the schema of
+/// the provider's major version. Each resource comes with an `import` block, since the
+/// credential exists already (the provider refuses to create one that exists). Credentials of
+/// one identity are chained with `depends_on`: ARM refuses concurrent writes to one identity.
+pub fn terraform(report: &InspectReport, major: AzurermMajor) -> String {
     let bs = bindings(report);
     let mut out = String::new();
     header(&mut out, "#", report, bs.len());
+    let _ = writeln!(
+        out,
+        "# For the azurerm provider {}.x (Terraform >= 1.5 for the import blocks).",
+        match major {
+            AzurermMajor::V5 => 5,
+            AzurermMajor::V4 => 4,
+        }
+    );
     let mut taken = BTreeSet::new();
     let mut last_of_identity: BTreeMap<&str, String> = BTreeMap::new();
     for b in &bs {
@@ -142,6 +169,7 @@ pub fn terraform(report: &InspectReport) -> String {
             &mut taken,
             identifier("fic", &[&b.row.namespace, &b.row.service_account]),
         );
+        let identity_id = canonical_identity_id(b);
         let _ = writeln!(out);
         if let Some(c) = &b.row.context {
             let _ = writeln!(
@@ -150,23 +178,45 @@ pub fn terraform(report: &InspectReport) -> String {
                 b.row.namespace, b.row.service_account
             );
         }
+        let _ = writeln!(out, "import {{");
+        attributes(
+            &mut out,
+            &[
+                ("to", format!("azurerm_federated_identity_credential.{id}")),
+                (
+                    "id",
+                    hcl(&format!(
+                        "{identity_id}/federatedIdentityCredentials/{}",
+                        b.name
+                    )),
+                ),
+            ],
+        );
+        let _ = writeln!(out, "}}");
+        let _ = writeln!(out);
         let _ = writeln!(
             out,
             "resource \"azurerm_federated_identity_credential\" \"{id}\" {{"
         );
-        let _ = writeln!(out, "  name                = {}", hcl(b.name));
-        let _ = writeln!(out, "  resource_group_name = {}", hcl(b.resource_group));
-        let _ = writeln!(out, "  parent_id           = {}", hcl(b.identity_id));
-        let _ = writeln!(out, "  issuer              = {}", hcl(b.issuer));
-        let _ = writeln!(out, "  subject             = {}", hcl(b.subject));
         let auds: Vec<_> = b.audiences.iter().map(|a| hcl(a)).collect();
-        let _ = writeln!(out, "  audience            = [{}]", auds.join(", "));
-        if let Some(prev) = last_of_identity.insert(b.identity_id, id.clone()) {
-            let _ = writeln!(
-                out,
-                "  depends_on          = [azurerm_federated_identity_credential.{prev}]"
-            );
+        let mut attrs = vec![("name", hcl(b.name))];
+        match major {
+            AzurermMajor::V5 => attrs.push(("user_assigned_identity_id", hcl(&identity_id))),
+            AzurermMajor::V4 => {
+                attrs.push(("resource_group_name", hcl(b.resource_group)));
+                attrs.push(("parent_id", hcl(&identity_id)));
+            }
         }
+        attrs.push(("audience", format!("[{}]", auds.join(", "))));
+        attrs.push(("issuer", hcl(b.issuer)));
+        attrs.push(("subject", hcl(b.subject)));
+        if let Some(prev) = last_of_identity.insert(b.identity_id, id.clone()) {
+            attrs.push((
+                "depends_on",
+                format!("[azurerm_federated_identity_credential.{prev}]"),
+            ));
+        }
+        attributes(&mut out, &attrs);
         let _ = writeln!(out, "}}");
     }
     out
@@ -289,7 +339,7 @@ mod tests {
     #[test]
     fn identifiers_are_valid_and_unique() {
         assert_eq!(identifier("fic", &["ns-a", "app.v1"]), "fic_ns_a_app_v1");
-        let tf = terraform(&report());
+        let tf = terraform(&report(), AzurermMajor::V5);
         assert!(tf.contains("\"fic_ns_a_app_v1\""));
         assert!(tf.contains("\"fic_ns_a_app_v1_2\""));
         assert_eq!(
@@ -303,10 +353,39 @@ mod tests {
         );
         assert!(tf.contains("is a near miss"));
         assert!(tf.contains(
-            "depends_on          = [azurerm_federated_identity_credential.fic_ns_a_app_v1]"
-        ));
+            "depends_on                = [azurerm_federated_identity_credential.fic_ns_a_app_v1]"
+        ), "{tf}");
         assert_eq!(tf.matches('{').count(), tf.matches('}').count());
-        assert_eq!(terraform(&report()), tf, "deterministic");
+        assert_eq!(terraform(&report(), AzurermMajor::V5), tf, "deterministic");
+    }
+
+    #[test]
+    fn terraform_ids_are_canonical_and_the_schema_follows_the_major() {
+        // ARM returns `resourcegroups`; azurerm parses ids case-sensitively and wants `resourceGroups`.
+        let v5 = terraform(&report(), AzurermMajor::V5);
+        let canonical = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-app";
+        assert!(!v5.contains("/resourcegroups/"), "{v5}");
+        assert!(
+            v5.contains(&format!("  user_assigned_identity_id = \"{canonical}\"")),
+            "{v5}"
+        );
+        assert!(
+            v5.contains(&format!(
+                "  id = \"{canonical}/federatedIdentityCredentials/fic-1\""
+            )),
+            "{v5}"
+        );
+        assert!(
+            !v5.contains("parent_id") && !v5.contains("resource_group_name"),
+            "removed in 5.0"
+        );
+        let v4 = terraform(&report(), AzurermMajor::V4);
+        assert!(
+            v4.contains(&format!("  parent_id           = \"{canonical}\"")),
+            "{v4}"
+        );
+        assert!(v4.contains("  resource_group_name = \"rg\""), "{v4}");
+        assert!(!v4.contains("user_assigned_identity_id"), "{v4}");
     }
 
     #[test]

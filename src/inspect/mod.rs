@@ -11,6 +11,7 @@ use crate::wi::{
     credential::{self, Credential, Match, Wanted},
     keys, mutation, names,
     rbac::Held,
+    webhook,
 };
 
 pub mod export;
@@ -90,10 +91,44 @@ pub struct Requests {
 pub struct ClusterFacts {
     pub context: Option<String>,
     pub issuer: Option<String>,
+    /// The webhook's tenant, when every install agrees on one.
     pub webhook_tenant: Option<String>,
+    /// Per namespace, when installs with different tenants serve different namespaces.
+    pub namespace_tenants: BTreeMap<String, Option<String>>,
     pub service_accounts: Vec<SaFacts>,
     pub pods: Vec<PodFacts>,
     pub requests: Requests,
+}
+
+impl ClusterFacts {
+    /// The tenant the webhook serving `ns` gives pods without a tenant-id annotation.
+    pub fn tenant_for(&self, ns: &str) -> Option<&str> {
+        match self.namespace_tenants.get(ns) {
+            Some(t) => t.as_deref(),
+            None => self.webhook_tenant.as_deref(),
+        }
+    }
+}
+
+/// Each install's tenant, resolved per namespace by which install serves it: pure, from the
+/// installs (with the tenant of each one's ConfigMap) and the namespaces' labels.
+pub fn tenants_by_namespace(
+    installs: &[(webhook::Install, Option<String>)],
+    namespaces: &BTreeMap<String, BTreeMap<String, String>>,
+) -> BTreeMap<String, Option<String>> {
+    let only: Vec<webhook::Install> = installs.iter().map(|(i, _)| i.clone()).collect();
+    namespaces
+        .iter()
+        .map(|(ns, labels)| {
+            let tenant = webhook::serving(&only, ns, labels).first().and_then(|s| {
+                installs
+                    .iter()
+                    .find(|(i, _)| i.configuration == s.configuration && i.endpoint == s.endpoint)
+                    .and_then(|(_, t)| t.clone())
+            });
+            (ns.clone(), tenant)
+        })
+        .collect()
 }
 
 /// A user-assigned identity with its federated credentials (`None`: they could not be listed).
@@ -131,6 +166,10 @@ pub struct IdentitySummary {
     pub resource_group: String,
     pub id: String,
     pub tenant_id: String,
+    /// Flexible credentials the identity also holds (GitHub Actions and the like): shown,
+    /// never a match for a ServiceAccount.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flexible_credentials: Vec<String>,
 }
 
 /// The credential verdict of a row.
@@ -283,7 +322,7 @@ fn row(
     let tenant_id = sa
         .and_then(|s| s.tenant_id.clone())
         .filter(|t| !t.is_empty())
-        .or_else(|| cluster.webhook_tenant.clone());
+        .or_else(|| cluster.tenant_for(ns).map(str::to_string));
     if sa.is_none() {
         problems.push(format!(
             "{} pod(s) use ServiceAccount {name}, which does not exist",
@@ -363,6 +402,13 @@ fn row(
             resource_group: i.resource_group.clone(),
             id: i.id.clone(),
             tenant_id: i.tenant_id.clone(),
+            flexible_credentials: i
+                .credentials
+                .iter()
+                .flatten()
+                .filter(|c| c.is_flexible())
+                .map(Credential::describe)
+                .collect(),
         }),
         credential,
         pods,
@@ -514,7 +560,8 @@ pub(crate) mod tests {
         AzureFacts {
             subscription: "sub".into(),
             identities: vec![IdentityFacts {
-                id: "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-app".into(),
+                // As ARM returns it: lower-case `resourcegroups`.
+                id: "/subscriptions/00000000-0000-4000-8000-000000000001/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-app".into(),
                 name: "id-app".into(),
                 resource_group: "rg".into(),
                 client_id: CID.into(),
@@ -529,6 +576,7 @@ pub(crate) mod tests {
             context: Some("c1".into()),
             issuer: Some(ISS.into()),
             webhook_tenant: Some("tenant".into()),
+            namespace_tenants: BTreeMap::new(),
             service_accounts: sas,
             pods,
             requests: Requests::default(),
@@ -576,6 +624,16 @@ pub(crate) mod tests {
                 "‼",
             ),
             ("none", vec![], "×"),
+            (
+                "flexible on the cluster's issuer",
+                vec![cred("gh-flex", ISS, "")],
+                "×",
+            ),
+            (
+                "exact beside a flexible one",
+                vec![cred("gh-flex", ISS, ""), cred("fic", ISS, &subject)],
+                "✔",
+            ),
             (
                 "unrelated",
                 vec![cred(
@@ -680,6 +738,59 @@ pub(crate) mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].service_account, "quiet");
         assert!(r[0].ok());
+    }
+
+    #[test]
+    fn the_tenant_is_the_one_of_the_install_serving_the_namespace() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+        let install = |name: &str, ns: &str, selector: Option<(&str, &str)>| webhook::Install {
+            configuration: name.into(),
+            endpoint: format!("service {ns}/azure-wi-webhook-webhook-service"),
+            service_namespace: Some(ns.into()),
+            flavour: webhook::Flavour::Other,
+            failure_policy: "Fail".into(),
+            has_ca_bundle: true,
+            namespace_selector: selector.map(|(k, v)| LabelSelector {
+                match_labels: Some([(k.to_string(), v.to_string())].into()),
+                ..Default::default()
+            }),
+        };
+        let installs = [
+            (
+                install("addon", "kube-system", Some(("team", "a"))),
+                Some("tenant-a".into()),
+            ),
+            (
+                install("helm", webhook::HELM_NAMESPACE, Some(("team", "b"))),
+                Some("tenant-b".into()),
+            ),
+        ];
+        let namespaces: BTreeMap<String, BTreeMap<String, String>> = [
+            ("ns-a", Some(("team", "a"))),
+            ("ns-b", Some(("team", "b"))),
+            ("ns-none", None),
+        ]
+        .into_iter()
+        .map(|(n, l)| {
+            (
+                n.to_string(),
+                l.map(|(k, v)| [(k.to_string(), v.to_string())].into())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+        let by_ns = tenants_by_namespace(&installs, &namespaces);
+        assert_eq!(by_ns["ns-a"].as_deref(), Some("tenant-a"));
+        assert_eq!(by_ns["ns-b"].as_deref(), Some("tenant-b"));
+        assert_eq!(by_ns["ns-none"], None, "no install serves it");
+        let mut c = cluster(vec![], vec![]);
+        c.namespace_tenants = by_ns;
+        assert_eq!(c.tenant_for("ns-a"), Some("tenant-a"));
+        assert_eq!(
+            c.tenant_for("elsewhere"),
+            Some("tenant"),
+            "the cluster-wide one"
+        );
     }
 
     #[test]

@@ -178,11 +178,49 @@ impl Kube {
             .map_err(api_err("get", "namespaces", None, Some(ns)))
     }
 
+    /// Every namespace's labels (for webhook namespaceSelectors).
+    pub async fn all_namespace_labels(
+        &self,
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, KubeError> {
+        Api::<Namespace>::all(self.client.clone())
+            .list(&ListParams::default())
+            .await
+            .map(|l| {
+                l.items
+                    .into_iter()
+                    .map(|n| {
+                        (
+                            n.metadata.name.unwrap_or_default(),
+                            n.metadata.labels.unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .map_err(api_err("list", "namespaces", None, None))
+    }
+
     pub async fn config_map(&self, ns: &str, name: &str) -> Result<Option<ConfigMap>, KubeError> {
         Api::<ConfigMap>::namespaced(self.client.clone(), ns)
             .get_opt(name)
             .await
             .map_err(api_err("get", "configmaps", Some(ns), Some(name)))
+    }
+
+    /// The webhook's tenant: `AZURE_TENANT_ID` of its ConfigMap in the first of `namespaces`
+    /// that has one (`wi::webhook::config_namespaces` orders them), and the reads it took.
+    /// Unreadable is unknown.
+    pub async fn webhook_tenant(&self, namespaces: &[String]) -> (Option<String>, u32) {
+        let mut reads = 0;
+        for ns in namespaces {
+            reads += 1;
+            if let Ok(Some(cm)) = self.config_map(ns, crate::wi::webhook::CONFIG_MAP).await {
+                return (
+                    cm.data.and_then(|d| d.get("AZURE_TENANT_ID").cloned()),
+                    reads,
+                );
+            }
+        }
+        (None, reads)
     }
 
     /// The issuer that tokens of this cluster carry, from a TokenRequest with Entra's audience.

@@ -143,6 +143,17 @@ pub fn inspect_table(report: &InspectReport, wide: bool, colour: bool) -> String
             }
         }
     }
+    // Flexible credentials are shown once per identity: they are no binding of a ServiceAccount.
+    let mut shown = std::collections::BTreeSet::new();
+    for i in report.items.iter().filter_map(|r| r.identity.as_ref()) {
+        if !i.flexible_credentials.is_empty() && shown.insert(&i.id) {
+            s.push_str(&format!(
+                "\nIdentity {} also holds: {}\n",
+                i.name,
+                i.flexible_credentials.join("; ")
+            ));
+        }
+    }
     s.push_str("\nPODS = labelled/injected/total; CREDENTIAL: ✔ exact match, ‼ near miss, × missing, - not checked\n");
     s
 }
@@ -151,6 +162,7 @@ pub fn inspect_table(report: &InspectReport, wide: bool, colour: bool) -> String
 pub fn inspect(
     report: &InspectReport,
     format: Option<OutputFormat>,
+    azurerm: crate::cli::AzurermMajor,
     out: &mut dyn Write,
 ) -> Result<(), crate::Error> {
     let mut err = std::io::stderr();
@@ -164,7 +176,9 @@ pub fn inspect(
         Some(OutputFormat::Wide) => {
             out.write_all(inspect_table(report, true, colour()).as_bytes())?
         }
-        Some(OutputFormat::Terraform) => out.write_all(export::terraform(report).as_bytes())?,
+        Some(OutputFormat::Terraform) => {
+            out.write_all(export::terraform(report, azurerm).as_bytes())?
+        }
         Some(OutputFormat::Bicep) => out.write_all(export::bicep_file(report).as_bytes())?,
         Some(f) => super::structured(report, f, out)?,
     }

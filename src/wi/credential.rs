@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::issuer;
 
 /// A federated identity credential as the rules need it (API-version independent).
+///
+/// `subject` is empty for a flexible credential: one that matches tokens by
+/// `claimsMatchingExpression` (e.g. `claims['sub'] matches 'repo:o/r:*'` for GitHub Actions)
+/// instead of an exact subject. Either one or the other is set, never both (Azure/azure-rest-api-specs,
+/// msi preview/2025-01-31-preview/ManagedIdentity.json, `FederatedIdentityCredentialProperties`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Credential {
@@ -39,6 +44,24 @@ pub enum Match {
 }
 
 impl Credential {
+    /// Matches by an expression, not by subject. Kubernetes tokens are never matched by one here:
+    /// Entra documents flexible credentials for GitHub, GitLab and Terraform Cloud issuers only.
+    pub fn is_flexible(&self) -> bool {
+        self.subject.is_empty()
+    }
+
+    /// One line for a listing: `name (issuer, subject)`, or what stands in for the subject.
+    pub fn describe(&self) -> String {
+        if self.is_flexible() {
+            format!(
+                "{} ({}, no subject: a flexible credential matching by claimsMatchingExpression)",
+                self.name, self.issuer
+            )
+        } else {
+            format!("{} ({}, {})", self.name, self.issuer, self.subject)
+        }
+    }
+
     fn mismatches(&self, want: &Wanted) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(d) = issuer::difference(&want.issuer, &self.issuer) {
@@ -63,7 +86,8 @@ impl Credential {
 /// Finds the credential Entra would accept for `want`, or the nearest one.
 pub fn find(credentials: &[Credential], want: &Wanted) -> Match {
     let mut best: Option<(&Credential, Vec<String>)> = None;
-    for c in credentials {
+    // A flexible credential has no subject to compare: it is neither a match nor a near miss.
+    for c in credentials.iter().filter(|c| !c.is_flexible()) {
         let diffs = c.mismatches(want);
         if diffs.is_empty() {
             return Match::Exact {
@@ -180,6 +204,36 @@ mod tests {
         };
         assert_eq!(name, "aud", "on a tie, the credential for this subject");
         assert_eq!(differences.len(), 1);
+    }
+
+    #[test]
+    fn flexible_credential_is_never_a_match_or_near_miss() {
+        // As ARM lists a flexible credential: issuer and audience, no subject. Even one on the
+        // cluster's own issuer is not the "nearest" credential of a service account.
+        let flexible = cred(
+            "gh-flex",
+            "https://i/t/u/",
+            "",
+            "api://AzureADTokenExchange",
+        );
+        assert!(flexible.is_flexible());
+        assert!(flexible.describe().contains("claimsMatchingExpression"));
+        assert_eq!(
+            find(std::slice::from_ref(&flexible), &want()),
+            Match::Missing
+        );
+        let exact = cred(
+            "exact",
+            "https://i/t/u/",
+            "system:serviceaccount:ns:sa",
+            "api://AzureADTokenExchange",
+        );
+        assert_eq!(
+            find(&[flexible, exact], &want()),
+            Match::Exact {
+                name: "exact".into()
+            }
+        );
     }
 
     #[test]

@@ -39,6 +39,17 @@ impl ResourceId {
         )
     }
 
+    /// The id as Azure documents it (`/resourceGroups/`): the spelling case-sensitive parsers
+    /// require, such as azurerm's (hashicorp/go-azure-helpers, resourcemanager/commonids/
+    /// user_assigned_identity.go: `ValidateUserAssignedIdentityID` parses with
+    /// `insensitively = false` against the static segment `resourceGroups`).
+    pub fn canonical(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
+            self.subscription, self.resource_group, self.name
+        )
+    }
+
     pub fn parse(value: &str) -> Option<ResourceId> {
         let parts: Vec<&str> = value.trim_end_matches('/').split('/').collect();
         match parts.as_slice() {

@@ -20,6 +20,33 @@ pub fn parse(value: &str) -> Result<String, InputError> {
     Ok(value.to_string())
 }
 
+/// Whether the issuer is an in-cluster name Entra cannot reach. A cluster without a public OIDC
+/// issuer puts its API server's in-cluster URL in tokens: AKS before `--enable-oidc-issuer`
+/// issues `https://kubernetes.default.svc.cluster.local` (seen by Entra as "Assertion Issuer:
+/// 'https://kubernetes.default.svc.cluster.local'", Azure/azure-workload-identity#616).
+pub fn is_in_cluster(value: &str) -> bool {
+    let host = value
+        .trim_start_matches("https://")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    host == "kubernetes"
+        || host.ends_with(".svc")
+        || host.ends_with(".svc.cluster.local")
+        || host.ends_with(".cluster.local")
+}
+
+/// The fix for an AKS cluster whose tokens Entra cannot use (Microsoft Learn, "Deploy and
+/// configure workload identity on an AKS cluster": `az aks update ... --enable-oidc-issuer
+/// --enable-workload-identity`).
+pub fn aks_fix(resource_group: &str, cluster: &str) -> String {
+    format!(
+        "az aks update -g {resource_group} -n {cluster} --enable-oidc-issuer --enable-workload-identity"
+    )
+}
+
 /// How two issuer strings differ, in the words a person needs. Entra compares issuers
 /// character for character, so every difference is named as what it is.
 pub fn difference(expected: &str, actual: &str) -> Option<String> {
@@ -99,6 +126,25 @@ mod tests {
             "eastus.oic.prod-aks.azure.com",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn in_cluster_issuers_are_recognised() {
+        for v in [
+            "https://kubernetes.default.svc.cluster.local",
+            "https://kubernetes.default.svc",
+            "https://kubernetes.default.svc.cluster.local.",
+            "https://KUBERNETES.default.svc:443/",
+        ] {
+            assert!(is_in_cluster(v), "{v}");
+        }
+        for v in [
+            "https://eastus.oic.prod-aks.azure.com/t/u/",
+            "https://127.0.0.1:8443/t/u/",
+            "https://oidc.example.com/svc/",
+        ] {
+            assert!(!is_in_cluster(v), "{v}");
         }
     }
 

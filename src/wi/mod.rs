@@ -12,3 +12,4 @@ pub mod plan;
 pub mod rbac;
 pub mod target;
 pub mod webhook;
+pub mod workload;

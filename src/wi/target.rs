@@ -100,24 +100,19 @@ impl Target {
         Ok(Target { kind, name })
     }
 
-    /// A target that must own a pod template (`--workload`).
+    /// A `--workload` target. A pod is accepted here so that bind can name its controller once
+    /// it has read it (`wi::workload` refuses it then); a ServiceAccount is no workload.
     pub fn parse_workload(value: &str) -> Result<Target, InputError> {
         let t = Target::parse(value)?;
-        if t.kind.has_pod_template() {
-            Ok(t)
-        } else {
-            let hint = if t.kind == Kind::Pod {
-                "a bare pod cannot gain injection after it is created: label its owner (deploy/NAME ...) or recreate it"
-            } else {
-                "name the workload that runs the pods, e.g. deploy/NAME"
-            };
-            Err(InputError::new(
+        if t.kind == Kind::ServiceAccount {
+            return Err(InputError::new(
                 "workload",
                 value,
                 "deploy/, sts/, ds/, rs/, job/ or cronjob/NAME",
             )
-            .with_hint(hint))
+            .with_hint("name the workload that runs the pods, e.g. deploy/NAME"));
         }
+        Ok(t)
     }
 }
 
@@ -279,13 +274,7 @@ mod tests {
         assert!(Target::parse("svc/x").is_err());
         assert!(Target::parse("pod/").is_err());
         assert!(Target::parse("pod/Bad_Name").is_err());
-        assert!(
-            Target::parse_workload("pod/x")
-                .unwrap_err()
-                .hint
-                .unwrap()
-                .contains("recreate")
-        );
+        assert_eq!(Target::parse_workload("pod/x").unwrap().kind, Kind::Pod);
         assert!(Target::parse_workload("sa/x").is_err());
         assert_eq!(
             Target::parse_workload("deploy/x").unwrap().kind,

@@ -38,6 +38,35 @@ pub enum Flavour {
     Other,
 }
 
+/// Name of the ConfigMap that gives the webhook its settings (`AZURE_TENANT_ID`, ...): the
+/// Helm chart and the AKS add-on install it beside the webhook's Deployment.
+pub const CONFIG_MAP: &str = "azure-wi-webhook-config";
+/// Where the Helm chart installs the webhook.
+pub const HELM_NAMESPACE: &str = "azure-workload-identity-system";
+
+
+/// The namespaces to read the webhook's ConfigMap from, in order: each install's own (the
+/// MutatingWebhookConfiguration's `clientConfig.service.namespace`); for an install reached by
+/// URL (or when none could be listed), the two places the chart and the add-on use.
+pub fn config_namespaces(installs: &[&Install]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |ns: &str| {
+        if !out.iter().any(|o| o == ns) {
+            out.push(ns.to_string());
+        }
+    };
+    for i in installs {
+        if let Some(ns) = i.service_namespace.as_deref() {
+            add(ns);
+        }
+    }
+    if installs.is_empty() || installs.iter().any(|i| i.service_namespace.as_deref().is_none()) {
+        add(HELM_NAMESPACE);
+        add("kube-system");
+    }
+    out
+}
+
 /// Every webhook entry that is the workload-identity one.
 pub fn installs(configs: &[MutatingWebhookConfiguration]) -> Vec<Install> {
     let mut out = Vec::new();
@@ -298,6 +327,26 @@ mod tests {
             "the add-on skips kube-system"
         );
         assert_eq!(serving(&aks, "default", &BTreeMap::new()).len(), 1);
+    }
+
+    #[test]
+    fn the_config_map_is_read_where_the_install_lives() {
+        let aks = installs(&[config("aks", Some("kube-system"), json!({}))]);
+        assert_eq!(aks[0].service_namespace.as_deref(), Some("kube-system"));
+        assert_eq!(config_namespaces(&[&aks[0]]), ["kube-system"]);
+        let helm = installs(&[config("h", Some(HELM_NAMESPACE), json!({}))]);
+        assert_eq!(config_namespaces(&[&helm[0]]), [HELM_NAMESPACE]);
+        let url = installs(&[config("u", None, json!({}))]);
+        assert_eq!(url[0].service_namespace, None);
+        assert_eq!(
+            config_namespaces(&[&url[0]]),
+            [HELM_NAMESPACE, "kube-system"]
+        );
+        assert_eq!(config_namespaces(&[]), [HELM_NAMESPACE, "kube-system"]);
+        assert_eq!(
+            config_namespaces(&[&aks[0], &url[0]]),
+            ["kube-system", HELM_NAMESPACE]
+        );
     }
 
     #[test]

@@ -262,41 +262,86 @@ async fn exports_terraform_and_bicep() {
         )),
         "{tf}"
     );
+    // ARM answers `resourcegroups`; azurerm parses ids case-sensitively against `resourceGroups`
+    // (hashicorp/go-azure-helpers, commonids/user_assigned_identity.go).
+    assert!(
+        a.identity_id.contains("/resourcegroups/"),
+        "{}",
+        a.identity_id
+    );
+    let canonical = a
+        .identity_id
+        .replace("/resourcegroups/", "/resourceGroups/");
+    assert!(!tf.contains("/resourcegroups/"), "{tf}");
+    // azurerm 5.x: `user_assigned_identity_id`; `parent_id` and `resource_group_name` are gone
+    // (hashicorp/terraform-provider-azurerm v5.0.0, federated_identity_credential_resource.go).
     for attr in [
-        "name                = \"good-fic\"".to_string(),
-        "resource_group_name = \"rg-inspect\"".to_string(),
-        format!("parent_id           = \"{}\"", a.identity_id),
-        format!("issuer              = \"{}\"", Ground::get().issuer()),
-        format!("subject             = \"system:serviceaccount:{ns}:good\""),
-        "audience            = [\"api://AzureADTokenExchange\"]".to_string(),
+        "name                      = \"good-fic\"".to_string(),
+        format!("user_assigned_identity_id = \"{canonical}\""),
+        format!("issuer                    = \"{}\"", Ground::get().issuer()),
+        format!("subject                   = \"system:serviceaccount:{ns}:good\""),
+        "audience                  = [\"api://AzureADTokenExchange\"]".to_string(),
+        format!("to = azurerm_federated_identity_credential.{ident}"),
+        format!("id = \"{canonical}/federatedIdentityCredentials/good-fic\""),
     ] {
         assert!(tf.contains(&attr), "{attr} in\n{tf}");
     }
     assert!(
+        !tf.contains("parent_id") && !tf.contains("resource_group_name"),
+        "{tf}"
+    );
+    assert!(
         tf.contains("near: credential near-fic is a near miss"),
         "{tf}"
     );
+    // The previous major, behind the flag: 4.x's `parent_id` and `resource_group_name`.
+    let (tf4, _) = ok(
+        &[
+            "inspect",
+            "-n",
+            ns,
+            "-o",
+            "terraform",
+            "--azurerm-major",
+            "4",
+        ],
+        &env,
+    );
+    for attr in [
+        "resource_group_name = \"rg-inspect\"".to_string(),
+        format!("parent_id           = \"{canonical}\""),
+    ] {
+        assert!(tf4.contains(&attr), "{attr} in\n{tf4}");
+    }
+    assert!(!tf4.contains("user_assigned_identity_id"), "{tf4}");
     if let Ok(terraform) = which_terraform() {
-        let mut child = std::process::Command::new(terraform)
-            .args(["fmt", "-"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(tf.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "terraform fmt rejects the export: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        for text in [&tf, &tf4] {
+            let mut child = std::process::Command::new(&terraform)
+                .args(["fmt", "-"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "terraform fmt rejects the export: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                text.as_str(),
+                "the export is written as terraform fmt writes it"
+            );
+        }
     }
 
     let (bicep, _) = ok(&["inspect", "-n", ns, "-o", "bicep"], &env);
@@ -315,6 +360,88 @@ async fn exports_terraform_and_bicep() {
         bicep.contains("      'api://AzureADTokenExchange'"),
         "{bicep}"
     );
+}
+
+/// The AKS add-on runs the webhook in kube-system, its ConfigMap (with the tenant) beside it:
+/// inspect reads the tenant where the MutatingWebhookConfiguration's service says the install
+/// lives, not only where the Helm chart puts it.
+#[tokio::test]
+async fn the_webhook_tenant_is_read_where_the_add_on_lives() {
+    use k8s_openapi::api::{
+        admissionregistration::v1::MutatingWebhookConfiguration, core::v1::ConfigMap,
+    };
+    use kube::api::DeleteParams;
+    let g = Ground::get();
+    let client = g.client().await;
+    let tag = format!("{:08x}", rand::random::<u32>());
+    // The identity is in the add-on's tenant, not the ground webhook's.
+    let tenant = format!("{tag}-0000-4000-8000-{:012x}", rand::random::<u32>());
+    let sub = Sub::in_tenant(&tenant).await;
+    sub.resource_group("rg").await;
+    let identity = sub.identity("rg", "id-addon").await;
+    let client_id = identity["properties"]["clientId"].as_str().unwrap();
+    // A namespace only the add-on serves (the ground's own webhooks skip `none`).
+    let ns = support::namespace(
+        &client,
+        "inspect-addon",
+        &[("azwi.test/webhook", "none"), ("azwi.test/addon", &tag)],
+    )
+    .await;
+    let ca = std::fs::read(g.var("AZWI_GROUND_CA")).unwrap();
+    let mwc: MutatingWebhookConfiguration = serde_json::from_value(json!({
+        "metadata": {"name": format!("aks-webhook-admission-controller-{tag}")},
+        "webhooks": [{
+            "name": "mutation.azure-workload-identity.io",
+            "admissionReviewVersions": ["v1"],
+            "clientConfig": {"service": {"namespace": "kube-system", "name": "azure-wi-webhook-webhook-service", "path": "/mutate-v1-pod"}, "caBundle": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &ca)},
+            "failurePolicy": "Ignore",
+            "sideEffects": "None",
+            "namespaceSelector": {"matchLabels": {"azwi.test/addon": tag}},
+            "objectSelector": {"matchLabels": {keys::USE_LABEL: "true"}},
+            "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}]
+        }]
+    }))
+    .unwrap();
+    let mwcs: Api<MutatingWebhookConfiguration> = Api::all(client.clone());
+    mwcs.create(&PostParams::default(), &mwc).await.unwrap();
+    let cm: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "azure-wi-webhook-config"},
+        "data": {"AZURE_ENVIRONMENT": "AzurePublicCloud", "AZURE_TENANT_ID": tenant}
+    }))
+    .unwrap();
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
+    cms.create(&PostParams::default(), &cm).await.unwrap();
+
+    let (status, body) = sub
+        .arm(
+            "PUT",
+            &format!("{}/federatedIdentityCredentials/addon?api-version=2023-01-31", identity["id"].as_str().unwrap()),
+            Some(json!({"properties": {"issuer": g.issuer(), "subject": names::subject(&ns, "app"), "audiences": [keys::AUDIENCE]}})),
+        )
+        .await;
+    assert!(status < 300, "{body}");
+    Api::<ServiceAccount>::namespaced(client.clone(), &ns)
+        .create(
+            &PostParams::default(),
+            &fixtures::service_account("app", &[(keys::CLIENT_ID_ANNOTATION, client_id)]),
+        )
+        .await
+        .unwrap();
+    let (code, out, err) = run_plugin(&["inspect", "-n", &ns, "-o", "json"], &sub.env());
+    let _ = mwcs
+        .delete(
+            &mwc.metadata.name.clone().unwrap(),
+            &DeleteParams::default(),
+        )
+        .await;
+    let _ = cms
+        .delete("azure-wi-webhook-config", &DeleteParams::default())
+        .await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let row = &v["items"][0];
+    assert_eq!(row["tenantId"], tenant.as_str(), "{row}");
+    assert_eq!(row["problems"], json!([]), "{row}");
 }
 
 fn which_terraform() -> Result<std::path::PathBuf, ()> {

@@ -81,6 +81,10 @@ pub fn router(st: Shared) -> Router {
         .route("/_emulator/issuers", get(list_issuers).post(add_issuer))
         .route("/_emulator/issuers/mode", put(set_issuer_mode))
         .route("/_emulator/token", post(mint_token))
+        .route(
+            "/_emulator/clients/{client}/token-requests",
+            get(token_requests),
+        )
         .merge(authz::routes())
         .with_state(st)
 }
@@ -246,6 +250,7 @@ fn add_principal(w: &mut World, sub_id: &str, p: NewPrincipal) -> Result<Value, 
                 principal_type: kind,
                 created_on: now_rfc3339(),
                 created_by: "emulator".into(),
+                description: None,
                 condition: None,
                 condition_version: None,
             },
@@ -516,6 +521,16 @@ struct MintToken {
     audience: Option<String>,
     /// Seconds from now; negative mints an expired token.
     expires_in: Option<i64>,
+}
+
+async fn token_requests(State(st): State<Shared>, Path(client): Path<String>) -> Reply {
+    let n = st
+        .world()
+        .token_requests
+        .get(&client.to_ascii_lowercase())
+        .copied()
+        .unwrap_or(0);
+    ok(json!({"clientId": client, "count": n}))
 }
 
 /// Mints an access token directly (to test expired / wrong-audience handling).

@@ -147,6 +147,13 @@ pub async fn token(st: &Shared, tenant: &str, body: &[u8]) -> Response {
 
 async fn token_inner(st: &Shared, tenant: &str, body: &[u8]) -> Result<Response, EntraError> {
     let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+    // Counted per client, answered or refused: a test sees how often a client asked.
+    if let Some(c) = form.get("client_id") {
+        *st.world()
+            .token_requests
+            .entry(c.to_ascii_lowercase())
+            .or_default() += 1;
+    }
     let missing = |p: &str| {
         EntraError::invalid_request(
             900144,

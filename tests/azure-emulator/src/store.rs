@@ -49,6 +49,8 @@ pub struct World {
     pub issuers: BTreeMap<String, IssuerHost>,
     /// Identities (lower-case resource id) with a federated-credential write in flight.
     pub fic_writes_in_flight: HashSet<String>,
+    /// Token requests per client id (lower case), whatever their answer.
+    pub token_requests: HashMap<String, u64>,
     /// Management groups, keyed by lower-case name (see arm/rbac.rs).
     pub management_groups: BTreeMap<String, ManagementGroup>,
     /// Entra group object id -> the object ids of its direct members (lower-case).
@@ -173,8 +175,11 @@ pub struct Identity {
 pub struct Fic {
     pub name: String,
     pub issuer: String,
+    /// Empty for a flexible credential (one with `claims` instead).
     pub subject: String,
     pub audiences: Vec<String>,
+    /// A flexible credential's `claimsMatchingExpression` (`{"value", "languageVersion"}`).
+    pub claims: Option<Value>,
     /// When issuer/subject/audience last changed (propagation is measured from here).
     pub changed: Instant,
 }
@@ -189,6 +194,8 @@ pub struct RoleAssignment {
     pub principal_type: String,
     pub created_on: String,
     pub created_by: String,
+    /// RoleAssignmentProperties.description (Authorization 2022-04-01).
+    pub description: Option<String>,
     /// ABAC condition and its version (`2.0`), as PUT.
     pub condition: Option<String>,
     pub condition_version: Option<String>,

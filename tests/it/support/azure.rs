@@ -86,6 +86,28 @@ impl Sub {
         resp.json().await.unwrap_or(Value::Null)
     }
 
+    /// Control API call on the emulator itself (issuer hosts): `control_global("POST", "issuers", body)`.
+    pub async fn control_global(&self, method: &str, what: &str, body: Option<Value>) -> Value {
+        let url = self.url(&format!("/_emulator/{what}"));
+        let req = match method {
+            "PUT" => self.http.put(url),
+            "GET" => self.http.get(url),
+            _ => self.http.post(url),
+        };
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        req.send()
+            .await
+            .expect("control API")
+            .error_for_status()
+            .expect("control API status")
+            .json()
+            .await
+            .unwrap_or(Value::Null)
+    }
+
     /// Writes counted by ARM on this subscription (every mutating request).
     pub async fn writes(&self) -> u64 {
         self.control("GET", "writes", None).await["total"]
@@ -184,6 +206,73 @@ impl Sub {
         body["value"].as_array().cloned().unwrap_or_default()
     }
 
+    /// How many token requests Entra (the emulator) got for `client_id`, answered or refused.
+    pub async fn token_requests(&self, client_id: &str) -> u64 {
+        let url = self.url(&format!("/_emulator/clients/{client_id}/token-requests"));
+        let v: Value = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .expect("control API")
+            .json()
+            .await
+            .unwrap();
+        v["count"].as_u64().unwrap_or(0)
+    }
+
+    /// A role assignment the user made themselves (`az role assignment create`): no description.
+    pub async fn assign(&self, role_guid: &str, scope: &str, principal_id: &str) -> String {
+        let name = uuid_like();
+        let (status, body) = self
+            .arm(
+                "PUT",
+                &format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}?api-version=2022-04-01"),
+                Some(json!({"properties": {
+                    "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}", self.id),
+                    "principalId": principal_id,
+                    "principalType": "ServicePrincipal",
+                }})),
+            )
+            .await;
+        assert!(status < 300, "assign {role_guid}: {status} {body}");
+        name
+    }
+
+    /// Every role assignment of `principal_id` in the subscription, as ARM lists them.
+    pub async fn assignments_of(&self, principal_id: &str) -> Vec<Value> {
+        let (status, body) = self
+            .arm(
+                "GET",
+                &format!(
+                    "/subscriptions/{}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=principalId%20eq%20%27{principal_id}%27",
+                    self.id
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["value"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// A flexible federated credential, as one made for GitHub Actions: `claimsMatchingExpression`
+    /// instead of a subject, on the api-version whose spec carries it (msi 2025-01-31-preview,
+    /// FederatedIdentityCredentialProperties).
+    pub async fn flexible_credential(&self, identity_id: &str, name: &str, expression: &str) {
+        let (status, body) = self
+            .arm(
+                "PUT",
+                &format!("{identity_id}/federatedIdentityCredentials/{name}?api-version=2025-01-31-preview"),
+                Some(json!({"properties": {
+                    "issuer": "https://token.actions.githubusercontent.com",
+                    "audiences": ["api://AzureADTokenExchange"],
+                    "claimsMatchingExpression": {"value": expression, "languageVersion": 1},
+                }})),
+            )
+            .await;
+        assert_eq!(status, 201, "flexible credential: {body}");
+    }
+
     /// Environment that logs the plugin in as `client_id` and points it at the emulator.
     pub fn env_as(&self, client_id: &str, secret: &str) -> Vec<(String, String)> {
         vec![
@@ -236,4 +325,18 @@ pub async fn exchange(tenant: &str, client_id: &str, assertion: &str) -> (u16, V
         .expect("token endpoint");
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// A random GUID, as role assignment names are.
+pub fn uuid_like() -> String {
+    let b: [u8; 16] = rand::random();
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }

@@ -47,7 +47,7 @@ fn assignment_json(ra: &RoleAssignment) -> Value {
             "createdBy": ra.created_by,
             "updatedBy": ra.created_by,
             "delegatedManagedIdentityResourceId": null,
-            "description": null,
+            "description": ra.description,
         },
         "id": ra.id,
         "type": "Microsoft.Authorization/roleAssignments",
@@ -320,6 +320,10 @@ pub fn assignment(req: &Req<'_>, scope: &str, name: &str) -> ArmResult {
                 principal_type,
                 created_on: now_rfc3339(),
                 created_by: req.caller.oid.clone(),
+                description: props
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 condition: props
                     .get("condition")
                     .and_then(Value::as_str)

@@ -55,16 +55,26 @@ fn identity_json(sub: &str, i: &Identity, api: &str) -> Value {
     })
 }
 
-fn fic_json(sub: &str, i: &Identity, f: &Fic) -> Value {
+/// The api-version whose FederatedIdentityCredentialProperties carry `claimsMatchingExpression`
+/// and an optional `subject` (Azure/azure-rest-api-specs, specification/msi/resource-manager/
+/// Microsoft.ManagedIdentity/ManagedIdentity/preview/2025-01-31-preview/ManagedIdentity.json:
+/// "Either 'subject' or 'claimsMatchingExpression' must be defined, but not both").
+pub const FLEXIBLE_API: &str = "2025-01-31-preview";
+
+/// A flexible credential is listed with no subject at any api-version; only the one that
+/// knows the expression shows it.
+fn fic_json(sub: &str, i: &Identity, f: &Fic, api: &str) -> Value {
+    let mut props = json!({"issuer": f.issuer, "audiences": f.audiences});
+    match &f.claims {
+        None => props["subject"] = json!(f.subject),
+        Some(c) if api == FLEXIBLE_API => props["claimsMatchingExpression"] = c.clone(),
+        Some(_) => {}
+    }
     json!({
         "id": format!("{}/federatedIdentityCredentials/{}", identity_id(sub, &i.rg, &i.name), f.name),
         "name": f.name,
         "type": FIC_TYPE,
-        "properties": {
-            "issuer": f.issuer,
-            "subject": f.subject,
-            "audiences": f.audiences,
-        },
+        "properties": props,
     })
 }
 
@@ -264,7 +274,11 @@ pub fn list_fics(req: &Req<'_>, sub: &str, rg: &str, identity: &str) -> ArmResul
             &parent_id(req),
         )
     })?;
-    let all: Vec<Value> = i.fics.iter().map(|f| fic_json(&s.id, i, f)).collect();
+    let all: Vec<Value> = i
+        .fics
+        .iter()
+        .map(|f| fic_json(&s.id, i, f, req.api_version))
+        .collect();
     let top = match req.query_ci("$top") {
         None => None,
         Some(t) => Some(t.parse::<usize>().ok().filter(|t| *t > 0).ok_or_else(|| {
@@ -294,7 +308,7 @@ pub fn get_fic(req: &Req<'_>, sub: &str, rg: &str, identity: &str, name: &str) -
         .iter()
         .find(|f| f.name.eq_ignore_ascii_case(name))
         .ok_or_else(|| fic_not_found(identity, name, rg))?;
-    json(StatusCode::OK, fic_json(&s.id, i, f))
+    json(StatusCode::OK, fic_json(&s.id, i, f, req.api_version))
 }
 
 fn fic_not_found(identity: &str, name: &str, rg: &str) -> ArmError {
@@ -309,6 +323,7 @@ struct FicBody {
     issuer: String,
     subject: String,
     audiences: Vec<String>,
+    claims: Option<Value>,
 }
 
 fn parse_fic_body(req: &Req<'_>) -> Result<FicBody, ArmError> {
@@ -322,19 +337,31 @@ fn parse_fic_body(req: &Req<'_>) -> Result<FicBody, ArmError> {
                 .map(str::to_string)
                 .collect()
         });
-    let (Some(issuer), Some(subject), Some(audiences)) = (s("issuer"), s("subject"), audiences)
-    else {
-        return Err(ArmError::bad_request(
+    let missing = || {
+        ArmError::bad_request(
             "BadRequest",
             "The request format was unexpected. Federated Identity Credential must specify 'issuer', 'subject' and 'audience'.",
-        ));
+        )
     };
-    if issuer.is_empty() || subject.is_empty() {
-        return Err(ArmError::bad_request(
-            "BadRequest",
-            "The request format was unexpected. Federated Identity Credential must specify 'issuer', 'subject' and 'audience'.",
-        ));
-    }
+    // A flexible credential: an expression instead of the subject, on the api-version that has it.
+    let claims = props
+        .get("claimsMatchingExpression")
+        .filter(|c| req.api_version == FLEXIBLE_API && c["value"].is_string())
+        .cloned();
+    let subject = match (s("subject").filter(|s| !s.is_empty()), &claims) {
+        (Some(_), Some(_)) => {
+            return Err(ArmError::bad_request(
+                "BadRequest",
+                "Either 'subject' or 'claimsMatchingExpression' must be defined, but not both.",
+            ));
+        }
+        (None, Some(_)) => String::new(),
+        (Some(s), None) => s,
+        (None, None) => return Err(missing()),
+    };
+    let (Some(issuer), Some(audiences)) = (s("issuer").filter(|i| !i.is_empty()), audiences) else {
+        return Err(missing());
+    };
     if audiences.len() != 1 || audiences[0].is_empty() {
         return Err(ArmError::bad_request(
             "BadRequest",
@@ -373,6 +400,7 @@ fn parse_fic_body(req: &Req<'_>) -> Result<FicBody, ArmError> {
         issuer,
         subject,
         audiences,
+        claims,
     })
 }
 
@@ -488,10 +516,15 @@ pub async fn write_fic(
     let (status, fic) = match existing {
         Some(pos) => {
             let f = &mut i.fics[pos];
-            if f.issuer != b.issuer || f.subject != b.subject || f.audiences != b.audiences {
+            if f.issuer != b.issuer
+                || f.subject != b.subject
+                || f.audiences != b.audiences
+                || f.claims != b.claims
+            {
                 f.issuer = b.issuer;
                 f.subject = b.subject;
                 f.audiences = b.audiences;
+                f.claims = b.claims;
                 f.changed = Instant::now();
             }
             (StatusCode::OK, f.clone())
@@ -510,13 +543,14 @@ pub async fn write_fic(
                 issuer: b.issuer,
                 subject: b.subject,
                 audiences: b.audiences,
+                claims: b.claims,
                 changed: Instant::now(),
             };
             i.fics.push(f.clone());
             (StatusCode::CREATED, f)
         }
     };
-    let out = fic_json(&sub_id, i, &fic);
+    let out = fic_json(&sub_id, i, &fic, req.api_version);
     drop(w);
     drop(guard);
     json(status, out)

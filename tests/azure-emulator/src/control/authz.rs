@@ -139,6 +139,7 @@ async fn create_role_assignment(State(st): State<Shared>, body: Bytes) -> Reply 
             .unwrap_or_else(|| "ServicePrincipal".into()),
         created_on: now_rfc3339(),
         created_by: "emulator".into(),
+        description: None,
         condition: a.condition,
         condition_version: a.condition_version,
     };

@@ -1,5 +1,14 @@
 //! `kubectl azwi bind` / `unbind` on the real ground and the emulator: the walkthrough in one
-//! command, idempotent, previewable, safe on bad input, and undone by unbind.
+//! command, idempotent, previewable, safe on bad input, and undone by unbind. The submodules are
+//! the ways users really break things, each case read against the upstream webhook, Microsoft's
+//! specs or a public report.
+
+mod flexible;
+mod issuer;
+mod login;
+mod roles;
+mod safety;
+mod workloads;
 
 use std::time::Duration;
 
@@ -16,17 +25,17 @@ use serde_json::{Value, json};
 
 use crate::support::{
     self, Ground,
-    azure::{Sub, exchange, run_plugin},
+    azure::{Sub, exchange, run_plugin, uuid_like},
     fixtures,
 };
 
-struct Setup {
-    sub: Sub,
-    ns: String,
-    identity: Value,
+pub(crate) struct Setup {
+    pub sub: Sub,
+    pub ns: String,
+    pub identity: Value,
 }
 
-async fn setup(prefix: &str) -> Setup {
+pub(crate) async fn setup(prefix: &str) -> Setup {
     let sub = Sub::new().await;
     sub.resource_group("rg").await;
     let identity = sub.identity("rg", "app-id").await;
@@ -35,7 +44,12 @@ async fn setup(prefix: &str) -> Setup {
 }
 
 impl Setup {
-    fn bind(&self, extra: &[&str]) -> (i32, String, String) {
+    pub fn bind(&self, extra: &[&str]) -> (i32, String, String) {
+        self.bind_with(extra, &self.sub.env())
+    }
+
+    /// `bind workload-identity-sa --identity app-id -g rg EXTRA` with this environment.
+    pub fn bind_with(&self, extra: &[&str], env: &[(String, String)]) -> (i32, String, String) {
         let mut args = vec![
             "bind",
             "workload-identity-sa",
@@ -47,24 +61,24 @@ impl Setup {
             "rg",
         ];
         args.extend_from_slice(extra);
-        run_plugin(&args, &self.sub.env())
+        run_plugin(&args, env)
     }
 
-    fn unbind(&self, extra: &[&str]) -> (i32, String, String) {
+    pub fn unbind(&self, extra: &[&str]) -> (i32, String, String) {
         let mut args = vec!["unbind", "workload-identity-sa", "-n", &self.ns];
         args.extend_from_slice(extra);
         run_plugin(&args, &self.sub.env())
     }
 
-    fn id(&self) -> &str {
+    pub fn id(&self) -> &str {
         self.identity["id"].as_str().unwrap()
     }
 
-    fn client_id(&self) -> &str {
+    pub fn client_id(&self) -> &str {
         self.identity["properties"]["clientId"].as_str().unwrap()
     }
 
-    async fn sa(&self) -> Option<ServiceAccount> {
+    pub async fn sa(&self) -> Option<ServiceAccount> {
         Api::<ServiceAccount>::namespaced(Ground::get().client().await, &self.ns)
             .get_opt("workload-identity-sa")
             .await
@@ -72,12 +86,22 @@ impl Setup {
     }
 }
 
-fn json_out(code: i32, out: &str, err: &str) -> Value {
+pub(crate) fn json_out(code: i32, out: &str, err: &str) -> Value {
     assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
     serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
-fn actions(report: &Value) -> Vec<(String, String)> {
+/// The first step of `kind` in a report.
+pub(crate) fn step<'a>(report: &'a Value, kind: &str) -> &'a Value {
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} step in {report}"))
+}
+
+pub(crate) fn actions(report: &Value) -> Vec<(String, String)> {
     report["steps"]
         .as_array()
         .unwrap()
@@ -91,7 +115,7 @@ fn actions(report: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn deployment(name: &str) -> Deployment {
+pub(crate) fn deployment(name: &str) -> Deployment {
     serde_json::from_value(json!({
         "metadata": {"name": name},
         "spec": {
@@ -170,7 +194,7 @@ async fn bind_makes_a_working_binding_from_nothing() {
     assert_eq!(status, 200, "{body}");
 }
 
-async fn wait_for_injected_pod(pods: &Api<Pod>) -> Pod {
+pub(crate) async fn wait_for_injected_pod(pods: &Api<Pod>) -> Pod {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let list = pods
@@ -752,22 +776,7 @@ async fn bind_logs_in_with_workload_identity_from_a_pod() {
         "AZURE_FEDERATED_TOKEN_FILE".into(),
         file.display().to_string(),
     ));
-    let (code, out, err) = run_plugin(
-        &[
-            "bind",
-            "workload-identity-sa",
-            "-n",
-            &s.ns,
-            "--identity",
-            "app-id",
-            "-g",
-            "rg",
-            "-o",
-            "json",
-            "-v",
-        ],
-        &env,
-    );
+    let (code, out, err) = s.bind_with(&["-o", "json", "-v"], &env);
     std::fs::remove_dir_all(&dir).unwrap();
     json_out(code, &out, &err);
     assert!(
@@ -775,17 +784,4 @@ async fn bind_logs_in_with_workload_identity_from_a_pod() {
         "the login source is named: {err}"
     );
     assert_eq!(s.sub.credentials(s.id()).await.len(), 1);
-}
-
-fn uuid_like() -> String {
-    let b: [u8; 16] = rand::random();
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-4{}-8{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    )
 }
