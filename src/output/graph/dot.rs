@@ -52,8 +52,8 @@ fn cluster(out: &mut String, c: &ClusterBox) {
         );
         for sa in &ns.service_accounts {
             let mut label = format!("ServiceAccount\n{}", sa.name);
-            if !sa.exists {
-                label.push_str("\n(does not exist)");
+            if let Some(n) = sa.note {
+                label.push_str(&format!("\n({n})"));
             }
             let _ = writeln!(
                 out,

@@ -72,8 +72,8 @@ pub fn render(g: &Graph) -> String {
             );
             for sa in &ns.service_accounts {
                 let mut label = format!("ServiceAccount\n{}", sa.name);
-                if !sa.exists {
-                    label.push_str("\n(does not exist)");
+                if let Some(n) = sa.note {
+                    label.push_str(&format!("\n({n})"));
                 }
                 let _ = writeln!(out, "      {}[{}]", sa.id, q(&label));
                 classes.entry(sa.tone).or_default().push(sa.id.clone());

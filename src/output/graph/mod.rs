@@ -75,8 +75,8 @@ pub struct SaNode {
     pub id: String,
     pub name: String,
     pub tone: Tone,
-    /// False when pods name a ServiceAccount that does not exist.
-    pub exists: bool,
+    /// What the node says beside its name: it does not exist, or names no identity.
+    pub note: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,7 +245,13 @@ pub fn build(report: &InspectReport) -> Graph {
                 id: sa_id.clone(),
                 name: r.service_account.clone(),
                 tone,
-                exists: r.exists,
+                note: if !r.exists {
+                    Some("does not exist")
+                } else if r.client_id.is_none() {
+                    Some("no client-id annotation")
+                } else {
+                    None
+                },
             });
         let Some(identity) = identity_box(r) else {
             continue;

@@ -72,6 +72,11 @@ fn a_shared_identity_is_one_box_with_each_clusters_edge() {
         .map(|s| (s.name.as_str(), s.tone))
         .collect();
     assert_eq!(sas, [("app", Tone::Bad), ("lost", Tone::Bad)]);
+    let plain = &g.clusters[0].namespaces[0].service_accounts[1];
+    assert_eq!(
+        (plain.name.as_str(), plain.note),
+        ("plain", Some("no client-id annotation"))
+    );
     let managed: Vec<_> = g
         .identities
         .iter()
