@@ -260,8 +260,9 @@ pub fn build(report: &InspectReport) -> Graph {
         if let Some(n) = node {
             let held = credentials.entry(identity.id.clone()).or_default();
             let entry = held.entry(n.name.clone()).or_insert(n.clone());
-            // One credential an exact match for one cluster, a near miss for another: warn.
-            entry.tone = entry.tone.max(n.tone);
+            // Exact for one ServiceAccount, a near miss for another: the credential is right
+            // (for the first); the second's edge carries the warning.
+            entry.tone = entry.tone.min(n.tone);
         }
         identities.entry(identity.id.clone()).or_insert(identity);
         edges.push(e);
