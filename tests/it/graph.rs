@@ -177,3 +177,29 @@ fn dot_and_mermaid_are_inspect_only() {
         "{err}"
     );
 }
+
+/// The README's picture is Graphviz's SVG of the sandbox (scripts/graph-picture), committed.
+#[test]
+fn the_readme_shows_the_sandbox_graph() {
+    let repo = crate::support::repo();
+    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
+    assert!(
+        readme.contains("](docs/sandbox-graph.svg)"),
+        "README links the picture"
+    );
+    let svg = std::fs::read_to_string(repo.join("docs/sandbox-graph.svg")).unwrap();
+    let all = shapes(&svg);
+    let texts = |class: &str| -> Vec<&str> {
+        all.iter()
+            .filter(|s| s.class == class)
+            .flat_map(|s| s.texts.iter().map(String::as_str))
+            .collect()
+    };
+    assert!(
+        texts("cluster").contains(&"managed identity myIdentity"),
+        "{all:#?}"
+    );
+    assert!(texts("cluster").contains(&"18 of 20 credentials: near the limit"));
+    assert!(texts("node").contains(&"workload-identity-sa"));
+    assert!(texts("edge").contains(&"pods 1/1/1, near miss"));
+}
