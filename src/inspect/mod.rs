@@ -586,6 +586,20 @@ pub(crate) mod tests {
             roles: BTreeMap::new(),
         }
     }
+    /// A report of these rows; `checked`: Azure was asked (one identity found).
+    pub fn report(items: Vec<Row>, checked: bool) -> InspectReport {
+        InspectReport {
+            clusters: vec![],
+            azure: AzureSummary {
+                checked,
+                subscription: checked.then(|| "sub".into()),
+                identities: usize::from(checked),
+                requests: 0,
+            },
+            items,
+            notes: vec![],
+        }
+    }
     pub fn cluster(sas: Vec<SaFacts>, pods: Vec<PodFacts>) -> ClusterFacts {
         ClusterFacts {
             context: Some("c1".into()),

@@ -197,7 +197,7 @@ pub fn inspect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::{AzureSummary, Filter, rows, tests::*};
+    use crate::inspect::{Filter, rows, tests::*};
     use crate::wi::names;
 
     #[test]
@@ -210,17 +210,7 @@ mod tests {
             ],
         );
         let az = azure(vec![cred("fic", ISS, &names::subject("ns", "app"))]);
-        let report = InspectReport {
-            clusters: vec![],
-            azure: AzureSummary {
-                checked: true,
-                subscription: None,
-                identities: 1,
-                requests: 0,
-            },
-            items: rows(&c, Some(&az), Filter::Bindings),
-            notes: vec![],
-        };
+        let report = report(rows(&c, Some(&az), Filter::Bindings), true);
         let unicode = Style {
             colour: false,
             unicode: true,

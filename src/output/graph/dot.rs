@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{ClusterBox, Graph, IdentityBox, Tone, colours, credential_line};
+use super::{ClusterBox, Graph, IdentityBox, Tone, colours};
 
 /// A DOT double-quoted string: `\` and `"` escaped, line breaks as DOT's centred `\n`.
 fn q(s: &str) -> String {
@@ -32,16 +32,17 @@ fn node_style(t: Tone) -> String {
     )
 }
 
+/// One node line: `"id" [label="...", ATTRS];`.
+fn node(out: &mut String, indent: &str, id: &str, label: &str, attrs: &str) {
+    let _ = writeln!(out, "{indent}{} [label={}, {attrs}];", q(id), q(label));
+}
+
 fn cluster(out: &mut String, c: &ClusterBox) {
-    let mut label = format!("cluster {}", c.context);
-    if let Some(i) = &c.issuer {
-        label.push_str(&format!("\nissuer {i}"));
-    }
     let _ = writeln!(out, "  subgraph {} {{", q(&format!("cluster_{}", c.id)));
     let _ = writeln!(
         out,
         "    label={}; style=\"rounded\"; color=\"#326ce5\";",
-        q(&label)
+        q(&c.label())
     );
     for ns in &c.namespaces {
         let _ = writeln!(out, "    subgraph {} {{", q(&format!("cluster_{}", ns.id)));
@@ -51,17 +52,7 @@ fn cluster(out: &mut String, c: &ClusterBox) {
             q(&format!("namespace {}", ns.name))
         );
         for sa in &ns.service_accounts {
-            let mut label = format!("ServiceAccount\n{}", sa.name);
-            if let Some(n) = sa.note {
-                label.push_str(&format!("\n({n})"));
-            }
-            let _ = writeln!(
-                out,
-                "      {} [label={}, {}];",
-                q(&sa.id),
-                q(&label),
-                node_style(sa.tone)
-            );
+            node(out, "      ", &sa.id, &sa.label(), &node_style(sa.tone));
         }
         let _ = writeln!(out, "    }}");
     }
@@ -70,35 +61,20 @@ fn cluster(out: &mut String, c: &ClusterBox) {
 
 fn identity(out: &mut String, i: &IdentityBox) {
     let (line, _) = colours(i.tone);
-    let mut label = format!("{} {}\n{}", i.kind.title(), i.name, i.detail);
-    if let Some(l) = credential_line(i) {
-        label.push_str(&format!("\n{l}"));
-    }
     let _ = writeln!(out, "  subgraph {} {{", q(&format!("cluster_{}", i.id)));
     let width = if i.near_limit { 2 } else { 1 };
     let _ = writeln!(
         out,
         "    label={}; style=\"rounded\"; color={}; penwidth={width};",
-        q(&label),
+        q(&i.label()),
         q(line)
     );
     // The identity itself: the end of an edge whose ServiceAccount no credential matches.
-    let _ = writeln!(
-        out,
-        "    {} [label={}, shape=ellipse, {}];",
-        q(&i.id),
-        q(&i.name),
-        node_style(i.tone)
-    );
+    let attrs = format!("shape=ellipse, {}", node_style(i.tone));
+    node(out, "    ", &i.id, &i.name, &attrs);
     for c in &i.credentials {
-        let label = format!("federated credential\n{}", c.name);
-        let _ = writeln!(
-            out,
-            "    {} [label={}, shape=note, {}];",
-            q(&c.id),
-            q(&label),
-            node_style(c.tone)
-        );
+        let attrs = format!("shape=note, {}", node_style(c.tone));
+        node(out, "    ", &c.id, &c.label(), &attrs);
         let _ = writeln!(
             out,
             "    {} -> {} [arrowhead=none, style=dotted, color=\"#94a3b8\"];",

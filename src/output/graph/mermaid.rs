@@ -3,7 +3,7 @@
 
 use std::{collections::BTreeMap, fmt::Write};
 
-use super::{Graph, IdentityBox, Tone, colours, credential_line};
+use super::{Graph, IdentityBox, Tone, colours};
 
 /// A quoted Mermaid label: characters Mermaid or its HTML labels would read as syntax become
 /// entity codes; line breaks become `<br/>`.
@@ -34,20 +34,11 @@ fn class(t: Tone) -> &'static str {
 }
 
 fn identity(out: &mut String, i: &IdentityBox, classes: &mut BTreeMap<Tone, Vec<String>>) {
-    let mut label = format!("{} {}\n{}", i.kind.title(), i.name, i.detail);
-    if let Some(l) = credential_line(i) {
-        label.push_str(&format!("\n{l}"));
-    }
-    let _ = writeln!(out, "  subgraph {}_box[{}]", i.id, q(&label));
+    let _ = writeln!(out, "  subgraph {}_box[{}]", i.id, q(&i.label()));
     let _ = writeln!(out, "    {}([{}])", i.id, q(&i.name));
     classes.entry(i.tone).or_default().push(i.id.clone());
     for c in &i.credentials {
-        let _ = writeln!(
-            out,
-            "    {}[{}]",
-            c.id,
-            q(&format!("federated credential\n{}", c.name))
-        );
+        let _ = writeln!(out, "    {}[{}]", c.id, q(&c.label()));
         classes.entry(c.tone).or_default().push(c.id.clone());
     }
     let _ = writeln!(out, "  end");
@@ -58,24 +49,12 @@ pub fn render(g: &Graph) -> String {
     let mut out = String::from("flowchart LR\n");
     let mut classes: BTreeMap<Tone, Vec<String>> = BTreeMap::new();
     for c in &g.clusters {
-        let mut label = format!("cluster {}", c.context);
-        if let Some(i) = &c.issuer {
-            label.push_str(&format!("\nissuer {i}"));
-        }
-        let _ = writeln!(out, "  subgraph {}[{}]", c.id, q(&label));
+        let _ = writeln!(out, "  subgraph {}[{}]", c.id, q(&c.label()));
         for ns in &c.namespaces {
-            let _ = writeln!(
-                out,
-                "    subgraph {}[{}]",
-                ns.id,
-                q(&format!("namespace {}", ns.name))
-            );
+            let label = q(&format!("namespace {}", ns.name));
+            let _ = writeln!(out, "    subgraph {}[{label}]", ns.id);
             for sa in &ns.service_accounts {
-                let mut label = format!("ServiceAccount\n{}", sa.name);
-                if let Some(n) = sa.note {
-                    label.push_str(&format!("\n({n})"));
-                }
-                let _ = writeln!(out, "      {}[{}]", sa.id, q(&label));
+                let _ = writeln!(out, "      {}[{}]", sa.id, q(&sa.label()));
                 classes.entry(sa.tone).or_default().push(sa.id.clone());
             }
             let _ = writeln!(out, "    end");

@@ -311,6 +311,41 @@ pub fn build(report: &InspectReport) -> Graph {
     }
 }
 
+impl ClusterBox {
+    pub fn label(&self) -> String {
+        match &self.issuer {
+            Some(i) => format!("cluster {}\nissuer {i}", self.context),
+            None => format!("cluster {}", self.context),
+        }
+    }
+}
+
+impl SaNode {
+    pub fn label(&self) -> String {
+        match self.note {
+            Some(n) => format!("ServiceAccount\n{}\n({n})", self.name),
+            None => format!("ServiceAccount\n{}", self.name),
+        }
+    }
+}
+
+impl IdentityBox {
+    /// The box's title: kind and name, resource group, credentials held.
+    pub fn label(&self) -> String {
+        let mut label = format!("{} {}\n{}", self.kind.title(), self.name, self.detail);
+        if let Some(l) = credential_line(self) {
+            label.push_str(&format!("\n{l}"));
+        }
+        label
+    }
+}
+
+impl CredentialNode {
+    pub fn label(&self) -> String {
+        format!("federated credential\n{}", self.name)
+    }
+}
+
 /// "3 of 20 credentials", with the warning when close to the limit.
 pub fn credential_line(i: &IdentityBox) -> Option<String> {
     let n = i.credential_count?;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::inspect::{AzureSummary, Filter, rows, tests::*};
+use crate::inspect::{Filter, rows, tests::*};
 use crate::wi::{credential::Credential, names};
 
 const OTHER: &str = "22222222-2222-2222-2222-222222222222";
@@ -48,17 +48,7 @@ pub(crate) fn fleet() -> InspectReport {
             &b.service_account,
         ))
     });
-    InspectReport {
-        clusters: vec![],
-        azure: AzureSummary {
-            checked: true,
-            subscription: Some("sub".into()),
-            identities: 1,
-            requests: 0,
-        },
-        items,
-        notes: vec![],
-    }
+    report(items, true)
 }
 
 #[test]
@@ -135,17 +125,7 @@ fn a_shared_identity_is_one_box_with_each_clusters_edge() {
 #[test]
 fn cluster_only_view_points_at_client_ids_in_grey() {
     let c = cluster(vec![sa("ns", "app", Some(CID))], vec![]);
-    let report = InspectReport {
-        clusters: vec![],
-        azure: AzureSummary {
-            checked: false,
-            subscription: None,
-            identities: 0,
-            requests: 0,
-        },
-        items: rows(&c, None, Filter::Bindings),
-        notes: vec![],
-    };
+    let report = report(rows(&c, None, Filter::Bindings), false);
     let g = build(&report);
     assert_eq!(g.identities[0].kind, IdentityKind::Unresolved);
     assert_eq!(g.identities[0].tone, Tone::Unknown);
@@ -160,17 +140,7 @@ fn missing_credential_points_at_the_identity_in_red() {
         vec![pod("ns", "app", true, true)],
     );
     let creds: Vec<Credential> = vec![];
-    let report = InspectReport {
-        clusters: vec![],
-        azure: AzureSummary {
-            checked: true,
-            subscription: None,
-            identities: 1,
-            requests: 0,
-        },
-        items: rows(&c, Some(&azure(creds)), Filter::Bindings),
-        notes: vec![],
-    };
+    let report = report(rows(&c, Some(&azure(creds)), Filter::Bindings), true);
     let g = build(&report);
     assert_eq!(g.edges[0].to, g.identities[0].id);
     assert_eq!(g.edges[0].tone, Tone::Bad);
