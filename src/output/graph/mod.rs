@@ -225,10 +225,38 @@ fn edge(r: &Row, sa: &str, identity: &IdentityBox) -> (Edge, Option<CredentialNo
     (e, node)
 }
 
+/// ServiceAccounts by context and namespace.
+type Tree<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<SaNode>>>;
+
+/// The cluster boxes of the tree, each with its issuer and its namespaces' ServiceAccounts sorted.
+fn cluster_boxes(tree: Tree<'_>, report: &InspectReport) -> Vec<ClusterBox> {
+    tree.into_iter()
+        .map(|(ctx, namespaces)| ClusterBox {
+            id: node_id("cluster", &[ctx]),
+            context: ctx.to_string(),
+            issuer: report
+                .items
+                .iter()
+                .find(|r| context_of(r) == ctx)
+                .and_then(|r| r.issuer.clone()),
+            namespaces: namespaces
+                .into_iter()
+                .map(|(ns, mut sas)| {
+                    sas.sort_by(|a, b| a.name.cmp(&b.name));
+                    NamespaceBox {
+                        id: node_id("ns", &[ctx, ns]),
+                        name: ns.to_string(),
+                        service_accounts: sas,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 /// The graph of a report. Rows are sorted by the command already; clusters, identities and
 /// credentials are sorted here, so the text does not depend on the order Azure listed them in.
 pub fn build(report: &InspectReport) -> Graph {
-    type Tree<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<SaNode>>>;
     let mut tree: Tree = BTreeMap::new();
     let mut identities: BTreeMap<String, IdentityBox> = BTreeMap::new();
     let mut credentials: BTreeMap<String, BTreeMap<String, CredentialNode>> = BTreeMap::new();
@@ -267,29 +295,7 @@ pub fn build(report: &InspectReport) -> Graph {
         identities.entry(identity.id.clone()).or_insert(identity);
         edges.push(e);
     }
-    let clusters = tree
-        .into_iter()
-        .map(|(ctx, namespaces)| ClusterBox {
-            id: node_id("cluster", &[ctx]),
-            context: ctx.to_string(),
-            issuer: report
-                .items
-                .iter()
-                .find(|r| context_of(r) == ctx)
-                .and_then(|r| r.issuer.clone()),
-            namespaces: namespaces
-                .into_iter()
-                .map(|(ns, mut sas)| {
-                    sas.sort_by(|a, b| a.name.cmp(&b.name));
-                    NamespaceBox {
-                        id: node_id("ns", &[ctx, ns]),
-                        name: ns.to_string(),
-                        service_accounts: sas,
-                    }
-                })
-                .collect(),
-        })
-        .collect();
+    let clusters = cluster_boxes(tree, report);
     let identities = identities
         .into_values()
         .map(|mut i| {
