@@ -77,7 +77,7 @@ _kubectl__azwi() {
 
     case "${cmd}" in
         kubectl__azwi)
-            opts="-n -o -v -h -V --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help --version bind unbind inspect doctor exec-login can-i version completion help"
+            opts="-n -o -v -h -V --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help --version bind unbind inspect doctor exec-login can-i version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,11 +100,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -131,7 +131,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__bind)
-            opts="-g -n -o -v -h --identity --resource-group --create-identity --location --role --scope --workload --issuer --cluster --cluster-resource-group --token-expiration --credential-name --dry-run --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-g -n -o -v -h --identity --resource-group --create-identity --location --role --scope --workload --issuer --cluster --cluster-resource-group --token-expiration --credential-name --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -202,11 +202,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -233,7 +233,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__can__subcmd__i)
-            opts="-n -o -v -h --scope --principal-id --data-action --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-n -o -v -h --scope --principal-id --data-action --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -264,11 +264,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -295,7 +295,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__completion)
-            opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help bash elvish fish powershell zsh"
+            opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,11 +318,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -349,7 +349,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__doctor)
-            opts="-c -n -o -v -h --container --exchange --wait --can --scope --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-c -n -o -v -h --container --exchange --wait --can --scope --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -392,11 +392,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -423,7 +423,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__exec__subcmd__login)
-            opts="-c -n -o -v -h --container --scope --show-token --emit-init-container --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-c -n -o -v -h --container --scope --show-token --emit-init-container --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -462,11 +462,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -633,7 +633,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__inspect)
-            opts="-A -n -o -v -h --all-namespaces --no-azure --all-contexts --azurerm-major --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-A -n -o -v -h --all-namespaces --no-azure --all-contexts --azurerm-major --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -660,11 +660,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -691,7 +691,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__unbind)
-            opts="-g -n -o -v -h --identity --resource-group --workload --issuer --delete-identity --force --dry-run --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-g -n -o -v -h --identity --resource-group --workload --issuer --delete-identity --force --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -734,11 +734,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -765,7 +765,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__version)
-            opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -788,11 +788,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)

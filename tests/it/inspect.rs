@@ -14,17 +14,17 @@ use crate::support::{
     fixtures,
 };
 
-struct Arranged {
-    ns: String,
-    sub: Sub,
-    client_id: String,
-    identity_id: String,
+pub(crate) struct Arranged {
+    pub ns: String,
+    pub sub: Sub,
+    pub client_id: String,
+    pub identity_id: String,
 }
 
 /// good: identity + exact credential + annotated SA + labelled injected pod.
 /// near: same identity, credential issuer without the trailing slash, one unlabelled pod.
 /// plain: no annotation, but a labelled pod uses it.
-async fn arrange(prefix: &str) -> Arranged {
+pub(crate) async fn arrange(prefix: &str) -> Arranged {
     let g = Ground::get();
     let client = g.client().await;
     let sub = Sub::new().await;
@@ -454,13 +454,10 @@ async fn the_webhook_tenant_is_read_where_the_add_on_lives() {
     assert_eq!(row["problems"], json!([]), "{row}");
 }
 
-/// Two contexts for the same ground: a second kubeconfig names them, merged via KUBECONFIG,
-/// so no credential is copied to disk.
-#[tokio::test]
-async fn fleet_of_two_contexts() {
-    let a = arrange("inspect-fleet").await;
-    let g = Ground::get();
-    let ns = a.ns.as_str();
+/// Two contexts for the same ground, `fleet-a` and `fleet-b`: a second kubeconfig names them,
+/// merged via KUBECONFIG, so no credential is copied to disk. Returns the plugin's environment
+/// and that file (for the caller to remove).
+pub(crate) fn fleet_env(a: &Arranged) -> (Vec<(String, String)>, std::path::PathBuf) {
     let extra = std::env::temp_dir().join(format!("azwi-fleet-{:08x}.yaml", rand::random::<u32>()));
     std::fs::write(
         &extra,
@@ -473,8 +470,20 @@ async fn fleet_of_two_contexts() {
     let mut env = a.sub.env();
     env.push((
         "KUBECONFIG".into(),
-        format!("{}{sep}{}", g.kubeconfig().display(), extra.display()),
+        format!(
+            "{}{sep}{}",
+            Ground::get().kubeconfig().display(),
+            extra.display()
+        ),
     ));
+    (env, extra)
+}
+
+#[tokio::test]
+async fn fleet_of_two_contexts() {
+    let a = arrange("inspect-fleet").await;
+    let ns = a.ns.as_str();
+    let (env, extra) = fleet_env(&a);
     let (table, _) = ok(&["inspect", "--context", "fleet-a,fleet-b", "-n", ns], &env);
     let (json_text, _) = ok(
         &[

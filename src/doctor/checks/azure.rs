@@ -155,7 +155,7 @@ pub fn azure_credential_count(f: &Facts) -> Verdict {
             format!("{n} of {max} federated credentials: no room for this binding"),
             "delete unused credentials (az identity federated-credential list/delete), or use another identity",
         )
-    } else if n + 2 >= max {
+    } else if credential::near_limit(n) {
         Verdict::warn(
             format!("{n} of {max} federated credentials"),
             "near the limit of 20 per identity: plan another identity for new clusters or namespaces",
