@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod authz;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use azure_emulator::{Config, Emulator};
@@ -18,6 +19,13 @@ pub fn data_dir() -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// One vendored JSON file, `rel` under data/azure-api.
+pub fn data_json(rel: &str) -> Value {
+    let path = data_dir().join(rel);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
 }
 
 pub async fn start() -> Emulator {
@@ -222,4 +230,36 @@ pub fn assert_arm_error(status: u16, body: &Value, want_status: u16, code: &str)
         1,
         "only `error` at the top: {body}"
     );
+}
+
+/// Keys and value types of a JSON document, as paths (`a.b[].c:string`).
+pub fn shape_of(v: &Value, at: &str, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                shape_of(x, &format!("{at}.{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                shape_of(x, &format!("{at}[]"), out);
+            }
+        }
+        Value::Null => {}
+        Value::String(_) => {
+            out.insert(format!("{at}:string"));
+        }
+        Value::Bool(_) => {
+            out.insert(format!("{at}:bool"));
+        }
+        Value::Number(_) => {
+            out.insert(format!("{at}:number"));
+        }
+    }
+}
+
+pub fn shape(v: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    shape_of(v, "", &mut out);
+    out
 }
