@@ -11,14 +11,7 @@ use serde_json::json;
 
 /// `$AZWI_PY_VENV` or `${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-azwi-ground/venv` (setup.sh's).
 fn venv() -> PathBuf {
-    if let Some(v) = std::env::var_os("AZWI_PY_VENV") {
-        return PathBuf::from(v);
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .expect("HOME or XDG_CACHE_HOME");
-    cache.join("kubectl-azwi-ground/venv")
+    common::venv("AZWI_PY_VENV", "venv")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

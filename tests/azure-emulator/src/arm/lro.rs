@@ -225,7 +225,16 @@ pub fn status(req: &Req<'_>, sub: &str, id: &str) -> ArmResult {
         (_, Some(e)) => v["error"] = e.clone(),
         _ => v["percentComplete"] = json!(100),
     }
-    super::json(StatusCode::OK, v)
+    let mut resp = (StatusCode::OK, axum::Json(v)).into_response();
+    // Pollers wait what the last answer says (else azure-core's 30 s), so a running
+    // operation says it again.
+    if state == "InProgress" {
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(s.settings.retry_after_seconds),
+        );
+    }
+    Ok(resp)
 }
 
 /// `GET .../locations/{region}/operationresults/{id}` (the Location): 202 while running, then

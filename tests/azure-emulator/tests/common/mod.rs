@@ -1,6 +1,7 @@
 //! Shared helpers for the emulator's integration tests.
 #![allow(dead_code)]
 
+pub mod aks;
 pub mod authz;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -26,6 +27,19 @@ pub fn data_json(rel: &str) -> Value {
     let path = data_dir().join(rel);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
+}
+
+/// A venv tests/python/setup.sh makes: `$var`, else
+/// `${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-azwi-ground/{name}`.
+pub fn venv(var: &str, name: &str) -> PathBuf {
+    if let Some(v) = std::env::var_os(var) {
+        return PathBuf::from(v);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .expect("HOME or XDG_CACHE_HOME");
+    cache.join("kubectl-azwi-ground").join(name)
 }
 
 pub async fn start() -> Emulator {
