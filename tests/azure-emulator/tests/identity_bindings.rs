@@ -392,3 +392,48 @@ async fn identity_binding_request_rules() {
         "{w}"
     );
 }
+
+/// AKS writes the credential for the caller, who needs both `identityBindings/write` and the
+/// credential write on the identity (identity-bindings concepts, "ARM permissions"): the
+/// built-in AKS Contributor role alone is not enough; with Managed Identity Contributor on the
+/// identity it is.
+#[tokio::test]
+async fn identity_binding_needs_the_credential_write_on_the_identity() {
+    let ctx = Ctx::new().await;
+    let s = setup(&ctx).await;
+    identity(&ctx, &s).await;
+    create_cluster(&ctx, &s, "aks1", "2026-04-01").await;
+    let aks = ctx
+        .control(
+            Method::POST,
+            &format!("/_emulator/subscriptions/{}/principals", s.sub),
+            json!({"role": "Azure Kubernetes Service Contributor Role"}),
+        )
+        .await;
+    let token = ctx
+        .secret_token(
+            &s.tenant,
+            aks["clientId"].as_str().unwrap(),
+            aks["clientSecret"].as_str().unwrap(),
+        )
+        .await;
+    let path = binding_path(&s.sub, "aks1", "mipayments", "2026-04-01");
+    let body = binding_body(&identity_id(&s));
+    let (st, b, _) = ctx.arm(Some(&token), Method::PUT, &path, Some(&body)).await;
+    assert_arm_error(st, &b, 403, "LinkedAuthorizationFailed");
+    let msg = b["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("federatedIdentityCredentials/write") && msg.contains(&identity_id(&s)),
+        "{msg}"
+    );
+    let (st, _, _) = ctx.arm(Some(&token), Method::GET, &path, None).await;
+    assert_eq!(st, 404, "nothing was created");
+    ctx.control(
+        Method::POST,
+        "/_emulator/roleAssignments",
+        json!({"scope": identity_id(&s), "principalId": aks["objectId"], "role": "Managed Identity Contributor"}),
+    )
+    .await;
+    let (st, b, _) = ctx.arm(Some(&token), Method::PUT, &path, Some(&body)).await;
+    assert_eq!(st, 201, "{b}");
+}

@@ -268,6 +268,26 @@ fn requested_identity(req: &Req<'_>) -> Result<String, ArmError> {
         })
 }
 
+const LINKED_ACTION: &str =
+    "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write";
+
+/// AKS writes the credential on the caller's behalf, so the caller needs that write on the
+/// identity too (identity-bindings concepts: both permissions). ARM refuses a missing right on
+/// a linked scope with `LinkedAuthorizationFailed`; that AKS uses it here is UNCONFIRMED.
+fn linked_authorization(req: &Req<'_>, w: &World, resource_id: &str) -> Result<(), ArmError> {
+    if super::rbac::permits(w, &req.caller.oid, LINKED_ACTION, resource_id) {
+        return Ok(());
+    }
+    Err(ArmError::new(
+        StatusCode::FORBIDDEN,
+        "LinkedAuthorizationFailed",
+        format!(
+            "The client '{}' with object id '{}' has permission to perform action 'Microsoft.ContainerService/managedClusters/identityBindings/write' on scope '{}'; however, it does not have permission to perform action(s) '{LINKED_ACTION}' on the linked scope(s) '{resource_id}' (respectively) or the linked scope(s) are invalid.",
+            req.caller.client, req.caller.oid, req.path
+        ),
+    ))
+}
+
 /// Who `systemData` names: the application id for an app token.
 fn stamp(req: &Req<'_>) -> [String; 3] {
     let c = req.caller;
@@ -292,6 +312,7 @@ pub fn put(req: &Req<'_>, sub: &str, rg: &str, cluster: &str, name: &str) -> Arm
     let mut w = req.st.world();
     let w = &mut *w;
     let k = cluster_key(sub_mut(w, sub)?, rg, cluster)?;
+    linked_authorization(req, w, &resource_id)?;
     let ident = identity_mut(w, &resource_id).ok_or_else(|| {
         bad_input(
             "InvalidParameter",
