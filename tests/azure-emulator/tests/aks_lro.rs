@@ -66,15 +66,9 @@ async fn cluster_put_is_long_running_and_behaves_like_a_seeded_cluster() {
         issuer.starts_with(&format!("{}/{}/", ctx.emu.url(), s.tenant)) && issuer.ends_with('/'),
         "{issuer}"
     );
-    let discovery: Value = ctx
-        .http
-        .get(format!("{issuer}.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery = ctx
+        .get_json(&format!("{issuer}.well-known/openid-configuration"))
+        .await;
     assert_eq!(discovery["issuer"], issuer.as_str());
     let (_, list, _) = get(
         &ctx,
@@ -115,12 +109,7 @@ async fn cluster_put_is_long_running_and_behaves_like_a_seeded_cluster() {
     let (_, got, _) = get(&ctx, &s, &path).await;
     assert_eq!(got["properties"]["provisioningState"], "Succeeded");
     assert_eq!(got["properties"]["kubernetesVersion"], "1.34.1");
-    let (_, w, _) = get(
-        &ctx,
-        &s,
-        &format!("/_emulator/subscriptions/{}/writes", s.sub),
-    )
-    .await;
+    let w = ctx.writes(&s).await;
     assert_eq!(w["byOperation"]["ManagedClusters_CreateOrUpdate"], 2, "{w}");
 }
 

@@ -27,32 +27,17 @@ async fn microsoft_pollers_wait_out_aks_operations() {
     let queued = ctx
         .control(Method::POST, &failures, json!({"count": 1}))
         .await;
-    let ca = std::env::temp_dir().join(format!("azure-emulator-ca-{}.pem", uuid::Uuid::new_v4()));
-    std::fs::write(&ca, ctx.emu.ca_pem()).unwrap();
+    let ca = ctx.ca_file();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/aks_lro_sdk.py");
-    let out = tokio::process::Command::new(&python)
-        .arg(script)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("AZWI_EMULATOR_URL", ctx.emu.url())
-        .env("REQUESTS_CA_BUNDLE", &ca)
-        .env("AZWI_SUBSCRIPTION_ID", &s.sub)
+    let mut cmd = common::python(&ctx, &python, &ca, &s);
+    cmd.arg(script)
         .env("AZWI_ARM_TOKEN", &s.token)
         .env("AZWI_RESOURCE_GROUP", "rg1")
         .env("AZWI_IDENTITY_ID", mi["id"].as_str().unwrap())
         .env("NO_PROXY", "127.0.0.1")
         .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .output()
-        .await
-        .expect("run python");
-    let _ = std::fs::remove_file(&ca);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "script failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
+        .env_remove("https_proxy");
+    let stdout = common::run_python(cmd, &ca).await;
     let seen: Value = serde_json::from_str(stdout.lines().last().unwrap_or("")).unwrap();
 
     assert_eq!(seen["cluster_state"], "Succeeded", "{seen}");
@@ -79,13 +64,7 @@ async fn microsoft_pollers_wait_out_aks_operations() {
     let fic = common::fic_path(&s.sub, "rg1", "mi-payments", "aks-identity-binding");
     let (st, b, _) = ctx.arm(Some(&s.token), Method::GET, &fic, None).await;
     assert_eq!(st, 200, "{b}");
-    let writes = ctx
-        .control(
-            Method::GET,
-            &format!("/_emulator/subscriptions/{}/writes", s.sub),
-            json!({}),
-        )
-        .await;
+    let writes = ctx.writes(&s).await;
     let ops = &writes["byOperation"];
     assert_eq!(ops["ManagedClusters_CreateOrUpdate"], 1, "{writes}");
     assert_eq!(ops["IdentityBindings_CreateOrUpdate"], 2, "{writes}");

@@ -7,8 +7,9 @@ mod common;
 
 use common::aks::{
     after_operation, binding_body, binding_path, create_cluster, ex, fics, get, header, identity,
-    identity_id, local, setup,
+    identity_id, local, put_binding, setup,
 };
+use common::authz::principal;
 use common::{Ctx, assert_arm_error, fic_body, fic_path, shape};
 use reqwest::Method;
 use serde_json::json;
@@ -22,14 +23,7 @@ async fn identity_binding_create_polls_to_succeeded_as_the_examples() {
     let example = ex("IdentityBindings_CreateOrUpdate.json");
     let api = example["parameters"]["api-version"].as_str().unwrap();
     let path = binding_path(&s.sub, "aks1", "mipayments", api);
-    let (st, b, h) = ctx
-        .arm(
-            Some(&s.token),
-            Method::PUT,
-            &path,
-            Some(&binding_body(&identity_id(&s))),
-        )
-        .await;
+    let (st, b, h) = put_binding(&ctx, &s, &path).await;
     // IdentityBindings_CreateOrUpdate.json's 201: body shape, Creating, the three headers.
     let want = &example["responses"]["201"];
     assert_eq!(st, 201, "{b}");
@@ -92,14 +86,7 @@ async fn identity_binding_create_polls_to_succeeded_as_the_examples() {
         managed["properties"]["audiences"]
     );
     // An identical re-PUT: the example's 200, Succeeded, no operation.
-    let (st, again, h) = ctx
-        .arm(
-            Some(&s.token),
-            Method::PUT,
-            &path,
-            Some(&binding_body(&identity_id(&s))),
-        )
-        .await;
+    let (st, again, h) = put_binding(&ctx, &s, &path).await;
     assert_eq!(
         (st, &again["properties"]["provisioningState"]),
         (200, &json!("Succeeded"))
@@ -189,14 +176,7 @@ async fn identity_binding_needs_room_for_the_managed_credential() {
         assert_eq!(st, 201, "{b}");
     }
     let path = binding_path(&s.sub, "aks1", "mipayments", "2026-04-01");
-    let (st, b, _) = ctx
-        .arm(
-            Some(&s.token),
-            Method::PUT,
-            &path,
-            Some(&binding_body(&identity_id(&s))),
-        )
-        .await;
+    let (st, b, _) = put_binding(&ctx, &s, &path).await;
     // ARM's ErrorResponse with every field of ErrorResponse_Example.json.
     assert_eq!(st, 400, "{b}");
     assert_eq!(shape(&b), shape(&ex("ErrorResponse_Example.json")));
@@ -222,27 +202,13 @@ async fn identity_binding_needs_room_for_the_managed_credential() {
     let del = fic_path(&s.sub, "rg1", "mi-payments", "fic-19");
     let (st, _, _) = ctx.arm(Some(&s.token), Method::DELETE, &del, None).await;
     assert_eq!(st, 200);
-    let (st, b, _) = ctx
-        .arm(
-            Some(&s.token),
-            Method::PUT,
-            &path,
-            Some(&binding_body(&identity_id(&s))),
-        )
-        .await;
+    let (st, b, _) = put_binding(&ctx, &s, &path).await;
     assert_eq!(st, 201, "{b}");
     after_operation().await;
     let (_, got, _) = get(&ctx, &s, &path).await;
     assert_eq!(got["properties"]["provisioningState"], "Succeeded");
     assert_eq!(fics(&ctx, &s).await.len(), 20);
-    let (st, _, _) = ctx
-        .arm(
-            Some(&s.token),
-            Method::PUT,
-            &path,
-            Some(&binding_body(&identity_id(&s))),
-        )
-        .await;
+    let (st, _, _) = put_binding(&ctx, &s, &path).await;
     assert_eq!(st, 200, "re-PUT with the credential in place");
 }
 
@@ -262,14 +228,7 @@ async fn a_failed_binding_operation_leaves_a_failed_binding_until_retried() {
         .await;
     assert_eq!(v["pending"], 1);
     let path = binding_path(&s.sub, "aks1", "mipayments", "2026-04-01");
-    let (st, _, h) = ctx
-        .arm(
-            Some(&s.token),
-            Method::PUT,
-            &path,
-            Some(&binding_body(&identity_id(&s))),
-        )
-        .await;
+    let (st, _, h) = put_binding(&ctx, &s, &path).await;
     assert_eq!(st, 201);
     after_operation().await;
     // AsyncOperation_Failed.json: status Failed, endTime, the error; no percentComplete.
@@ -286,14 +245,7 @@ async fn a_failed_binding_operation_leaves_a_failed_binding_until_retried() {
         "no credential from a failed operation"
     );
     // A re-PUT runs it again (200 + operation), and this time it succeeds.
-    let (st, b, h) = ctx
-        .arm(
-            Some(&s.token),
-            Method::PUT,
-            &path,
-            Some(&binding_body(&identity_id(&s))),
-        )
-        .await;
+    let (st, b, h) = put_binding(&ctx, &s, &path).await;
     assert_eq!(
         (st, &b["properties"]["provisioningState"]),
         (200, &json!("Updating"))
@@ -354,20 +306,8 @@ async fn identity_binding_request_rules() {
         (400, &json!("PropertyChangeNotAllowed"))
     );
     // A Reader may read bindings, not write them.
-    let reader = ctx
-        .control(
-            Method::POST,
-            &format!("/_emulator/subscriptions/{}/principals", s.sub),
-            json!({"role": "Reader"}),
-        )
-        .await;
-    let rt = ctx
-        .secret_token(
-            &s.tenant,
-            reader["clientId"].as_str().unwrap(),
-            reader["clientSecret"].as_str().unwrap(),
-        )
-        .await;
+    let (_, rt) = principal(&ctx, &s, json!({"role": "Reader"})).await;
+    let rt = rt.unwrap();
     let (st, _, _) = ctx.arm(Some(&rt), Method::GET, &path, None).await;
     assert_eq!(st, 200);
     let (st, b, _) = ctx.arm(Some(&rt), Method::DELETE, &path, None).await;
@@ -378,12 +318,7 @@ async fn identity_binding_request_rules() {
             .unwrap()
             .contains("Microsoft.ContainerService/managedClusters/identityBindings/delete")
     );
-    let (_, w, _) = get(
-        &ctx,
-        &s,
-        &format!("/_emulator/subscriptions/{}/writes", s.sub),
-    )
-    .await;
+    let w = ctx.writes(&s).await;
     assert!(
         w["byOperation"]["IdentityBindings_CreateOrUpdate"]
             .as_u64()
@@ -403,20 +338,13 @@ async fn identity_binding_needs_the_credential_write_on_the_identity() {
     let s = setup(&ctx).await;
     identity(&ctx, &s).await;
     create_cluster(&ctx, &s, "aks1", "2026-04-01").await;
-    let aks = ctx
-        .control(
-            Method::POST,
-            &format!("/_emulator/subscriptions/{}/principals", s.sub),
-            json!({"role": "Azure Kubernetes Service Contributor Role"}),
-        )
-        .await;
-    let token = ctx
-        .secret_token(
-            &s.tenant,
-            aks["clientId"].as_str().unwrap(),
-            aks["clientSecret"].as_str().unwrap(),
-        )
-        .await;
+    let (oid, token) = principal(
+        &ctx,
+        &s,
+        json!({"role": "Azure Kubernetes Service Contributor Role"}),
+    )
+    .await;
+    let token = token.unwrap();
     let path = binding_path(&s.sub, "aks1", "mipayments", "2026-04-01");
     let body = binding_body(&identity_id(&s));
     let (st, b, _) = ctx.arm(Some(&token), Method::PUT, &path, Some(&body)).await;
@@ -431,7 +359,7 @@ async fn identity_binding_needs_the_credential_write_on_the_identity() {
     ctx.control(
         Method::POST,
         "/_emulator/roleAssignments",
-        json!({"scope": identity_id(&s), "principalId": aks["objectId"], "role": "Managed Identity Contributor"}),
+        json!({"scope": identity_id(&s), "principalId": oid, "role": "Managed Identity Contributor"}),
     )
     .await;
     let (st, b, _) = ctx.arm(Some(&token), Method::PUT, &path, Some(&body)).await;

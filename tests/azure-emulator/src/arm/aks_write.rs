@@ -41,17 +41,7 @@ fn new_issuer(req: &Req<'_>, w: &mut crate::store::World, tenant: &str) -> Strin
 
 pub fn put(req: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult {
     let body = req.json_body()?;
-    let location = body
-        .get("location")
-        .and_then(Value::as_str)
-        .filter(|l| !l.is_empty())
-        .ok_or_else(|| {
-            ArmError::bad_request(
-                "LocationRequired",
-                "The location property is required for this definition.",
-            )
-        })?
-        .to_string();
+    let location = super::required_location(&body)?;
     let props = body.get("properties").cloned().unwrap_or(Value::Null);
     let tags = body.get("tags").and_then(Value::as_object).cloned();
     let oidc = bool_at(&props, &["oidcIssuerProfile", "enabled"]);

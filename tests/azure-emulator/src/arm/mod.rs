@@ -999,6 +999,20 @@ pub fn empty(status: StatusCode) -> ArmResult {
     Ok(status.into_response())
 }
 
+/// `location` of a tracked resource's PUT body: 400 `LocationRequired` when absent or empty.
+pub fn required_location(body: &serde_json::Map<String, Value>) -> Result<String, ArmError> {
+    body.get("location")
+        .and_then(Value::as_str)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ArmError::bad_request(
+                "LocationRequired",
+                "The location property is required for this definition.",
+            )
+        })
+}
+
 /// Lookup helper shared by handlers: the subscription exists (checked by the front door).
 pub fn sub_mut<'w>(
     w: &'w mut World,

@@ -92,17 +92,7 @@ pub fn resource_group(req: &Req<'_>, sub: &str, rg: &str) -> ArmResult {
         }
         Method::PUT => {
             let body = req.json_body()?;
-            let location = body
-                .get("location")
-                .and_then(Value::as_str)
-                .filter(|l| !l.is_empty())
-                .ok_or_else(|| {
-                    ArmError::bad_request(
-                        "LocationRequired",
-                        "The location property is required for this definition.",
-                    )
-                })?
-                .to_string();
+            let location = super::required_location(&body)?;
             let tags = body.get("tags").and_then(Value::as_object).cloned();
             if let Some(g) = s.rgs.get_mut(&k) {
                 // 409, as ARM answers it (jenkinsci/azure-vm-agents-plugin#110 and

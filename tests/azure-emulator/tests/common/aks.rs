@@ -104,3 +104,10 @@ pub async fn fics(ctx: &Ctx, s: &Sub) -> Vec<Value> {
     assert_eq!(st, 200, "{b}");
     b["value"].as_array().unwrap().clone()
 }
+
+/// The owner's PUT of the binding at `path` for `mi-payments`.
+pub async fn put_binding(ctx: &Ctx, s: &Sub, path: &str) -> (u16, Value, HeaderMap) {
+    let body = binding_body(&identity_id(s));
+    ctx.arm(Some(&s.token), Method::PUT, path, Some(&body))
+        .await
+}

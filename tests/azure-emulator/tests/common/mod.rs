@@ -42,6 +42,37 @@ pub fn venv(var: &str, name: &str) -> PathBuf {
     cache.join("kubectl-azwi-ground").join(name)
 }
 
+/// `python` with what every Python client here needs: the emulator's URL and CA, the
+/// subscription and tenant.
+pub fn python(
+    ctx: &Ctx,
+    python: &std::path::Path,
+    ca: &std::path::Path,
+    s: &Sub,
+) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(python);
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("AZWI_EMULATOR_URL", ctx.emu.url())
+        .env("REQUESTS_CA_BUNDLE", ca)
+        .env("AZWI_TENANT_ID", &s.tenant)
+        .env("AZWI_SUBSCRIPTION_ID", &s.sub);
+    cmd
+}
+
+/// Runs it to the end; its stdout, or a failure with both streams.
+pub async fn run_python(mut cmd: tokio::process::Command, ca: &std::path::Path) -> String {
+    let out = cmd.output().await.expect("run python");
+    let _ = std::fs::remove_file(ca);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "python failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    stdout
+}
+
 pub async fn start() -> Emulator {
     azure_emulator::spawn(Config::default())
         .await
@@ -182,6 +213,26 @@ impl Ctx {
             serde_json::from_str(&text).unwrap_or(json!({"raw": text}))
         };
         (status, v, headers)
+    }
+
+    /// The subscription's write counter (control API).
+    pub async fn writes(&self, s: &Sub) -> Value {
+        let path = format!("/_emulator/subscriptions/{}/writes", s.sub);
+        self.control(Method::GET, &path, json!({})).await
+    }
+
+    /// An unauthenticated GET of a JSON document (issuer discovery and the like).
+    pub async fn get_json(&self, url: &str) -> Value {
+        let r = self.http.get(url).send().await.unwrap();
+        r.json().await.unwrap()
+    }
+
+    /// The emulator's CA in a temporary file, for clients that read one (removed by the caller).
+    pub fn ca_file(&self) -> PathBuf {
+        let ca =
+            std::env::temp_dir().join(format!("azure-emulator-ca-{}.pem", uuid::Uuid::new_v4()));
+        std::fs::write(&ca, self.emu.ca_pem()).unwrap();
+        ca
     }
 
     pub async fn put_rg(&self, s: &Sub, rg: &str) {
