@@ -114,7 +114,7 @@ async fn identity_bindings_list_share_one_credential_and_delete_leaves_it() {
         assert_eq!(st, 201, "{b}");
     }
     after_operation().await;
-    // Two clusters, one credential: the issuer is per identity (reference §0).
+    // Two clusters, one credential: the issuer is per identity (the per-identity issuer of IdentityBindings_Get.json).
     assert_eq!(fics(&ctx, &s).await.len(), 1);
     let list_path = format!(
         "/subscriptions/{}/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/aks1/identityBindings?api-version={api}",
@@ -145,7 +145,7 @@ async fn identity_bindings_list_share_one_credential_and_delete_leaves_it() {
     assert_arm_error(st, &b, 404, "ResourceNotFound");
     let (st, _, _) = ctx.arm(Some(&s.token), Method::DELETE, &path, None).await;
     assert_eq!(st, 204);
-    // No garbage collection: the credential stays (reference §2), for aks2's binding too.
+    // No garbage collection: the credential stays (no garbage collection: MicrosoftDocs/azure-aks-docs articles/aks/identity-bindings-concepts.md), for aks2's binding too.
     let (st, list, _) = get(&ctx, &s, &list_path).await;
     assert_eq!((st, list["value"].as_array().unwrap().len()), (200, 0));
     let left = fics(&ctx, &s).await;
@@ -329,7 +329,7 @@ async fn identity_binding_request_rules() {
 }
 
 /// AKS writes the credential for the caller, who needs both `identityBindings/write` and the
-/// credential write on the identity (identity-bindings concepts, "ARM permissions"): the
+/// credential write on the identity (MicrosoftDocs/azure-aks-docs articles/aks/identity-bindings-concepts.md, permissions): the
 /// built-in AKS Contributor role alone is not enough; with Managed Identity Contributor on the
 /// identity it is.
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! data/azure-api/aks-identity-bindings/IdentityBindings_*.json. When a binding settles, AKS
 //! writes (or reuses) the one credential `aks-identity-binding` on the user-assigned identity
 //! (ManagedFIC_aks-identity-binding.json); deleting a binding leaves it there (no garbage
-//! collection: shared/reference/identity-bindings.md §2).
+//! collection: MicrosoftDocs/azure-aks-docs articles/aks/identity-bindings-concepts.md).
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -272,7 +272,7 @@ const LINKED_ACTION: &str =
     "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write";
 
 /// AKS writes the credential on the caller's behalf, so the caller needs that write on the
-/// identity too (identity-bindings concepts: both permissions). ARM refuses a missing right on
+/// identity too (identity-bindings-concepts.md lists both permissions). ARM refuses a missing right on
 /// a linked scope with `LinkedAuthorizationFailed`; that AKS uses it here is UNCONFIRMED.
 fn linked_authorization(req: &Req<'_>, w: &World, resource_id: &str) -> Result<(), ArmError> {
     if super::rbac::permits(w, &req.caller.oid, LINKED_ACTION, resource_id) {
