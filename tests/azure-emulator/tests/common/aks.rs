@@ -10,7 +10,7 @@ use super::{Ctx, Sub, data_json};
 
 pub const IB: &str = "aks-identity-bindings";
 /// How long each operation runs in these tests (the subscription's `asyncOperationSeconds`).
-pub const OP_SECONDS: f64 = 1.0;
+pub const OP_SECONDS: f64 = 1.5;
 
 pub fn ex(file: &str) -> Value {
     data_json(&format!("{IB}/{file}"))
