@@ -205,7 +205,9 @@ async fn prepare(ctx: &Ctx, p: &Pod) -> Result<Vec<(TokenSource, Instant)>, BoxE
                 .iter()
                 .any(|c| c.image.as_deref().unwrap_or("").contains("azure-cli"))
         {
-            tokio::fs::symlink(&az, root.join("bin/az")).await?;
+            // A copy, not a link: the exec shim mounts the pod's own /tmp over the host's, so a
+            // link into a checkout under /tmp would dangle inside the pod.
+            tokio::fs::copy(&az, root.join("bin/az")).await?;
         }
     }
 
