@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod authz;
+pub mod graph;
 use std::path::PathBuf;
 
 use azure_emulator::{Config, Emulator};
