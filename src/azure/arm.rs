@@ -37,6 +37,8 @@ pub struct Arm {
     calls: Arc<AtomicU64>,
     /// Backoff unit for the 409 retry; shortened in tests.
     conflict_backoff: Duration,
+    /// Microsoft Graph instead of ARM: no api-version, errors reported as Graph's.
+    graph: bool,
 }
 
 /// A response that succeeded: its status and parsed body.
@@ -61,6 +63,26 @@ impl Arm {
         cloud: &Cloud,
         credential: Arc<dyn TokenCredential>,
         login: Source,
+    ) -> Result<Arm, AzureError> {
+        Self::build(&cloud.arm, &cloud.arm_scope, credential, login, false)
+    }
+
+    /// The same pipeline for Microsoft Graph (`src/azure/graph.rs` types the calls): the
+    /// cloud's Graph endpoint and token scope.
+    pub fn graph(
+        cloud: &Cloud,
+        credential: Arc<dyn TokenCredential>,
+        login: Source,
+    ) -> Result<Arm, AzureError> {
+        Self::build(&cloud.graph, &cloud.graph_scope, credential, login, true)
+    }
+
+    fn build(
+        base: &str,
+        scope: &str,
+        credential: Arc<dyn TokenCredential>,
+        login: Source,
+        graph: bool,
     ) -> Result<Arm, AzureError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -87,7 +109,7 @@ impl Arm {
         };
         let auth: Arc<dyn Policy> = Arc::new(BearerTokenAuthorizationPolicy::new(
             credential,
-            [cloud.arm_scope.clone()],
+            [scope.to_string()],
         ));
         let pipeline = Pipeline::new(
             Some(env!("CARGO_PKG_NAME")),
@@ -97,9 +119,9 @@ impl Arm {
             vec![auth],
             None,
         );
-        let base = Url::parse(&cloud.arm).map_err(|e| AzureError::Transport {
-            operation: "parsing the ARM endpoint".into(),
-            resource: cloud.arm.clone(),
+        let base = Url::parse(base).map_err(|e| AzureError::Transport {
+            operation: "parsing the endpoint".into(),
+            resource: base.to_string(),
             source: Box::new(e.into()),
         })?;
         Ok(Arm {
@@ -108,6 +130,7 @@ impl Arm {
             base,
             calls: Arc::default(),
             conflict_backoff: Duration::from_secs(1),
+            graph,
         })
     }
 
@@ -121,7 +144,7 @@ impl Arm {
             .base
             .join(path.trim_start_matches('/'))
             .unwrap_or_else(|_| self.base.clone());
-        if !url.query_pairs().any(|(k, _)| k == "api-version") {
+        if !self.graph && !url.query_pairs().any(|(k, _)| k == "api-version") {
             url.query_pairs_mut()
                 .append_pair("api-version", api_version);
         }
@@ -174,7 +197,7 @@ impl Arm {
                 })?;
             let status = u16::from(resp.status());
             let bytes = resp.into_body().to_vec();
-            debug!(%method, path = %resource, status, "ARM");
+            debug!(%method, path = %resource, status, graph = self.graph, "Azure");
             if (200..300).contains(&status) {
                 return Ok((status, bytes));
             }
@@ -189,6 +212,15 @@ impl Arm {
                 attempt += 1;
                 tokio::time::sleep(self.conflict_backoff * 2u32.pow(attempt - 1)).await;
                 continue;
+            }
+            if self.graph {
+                return Err(AzureError::Graph {
+                    operation: op.to_string(),
+                    resource,
+                    status,
+                    code,
+                    message,
+                });
             }
             return Err(AzureError::Arm {
                 operation: op.to_string(),
@@ -250,6 +282,23 @@ impl Arm {
         })
     }
 
+    /// POST or PATCH (Graph's writes); 204's empty body parses as `null`.
+    pub async fn write<B: Serialize, T: DeserializeOwned>(
+        &self,
+        op: &str,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<Reply<T>, AzureError> {
+        let url = self.url(path, "");
+        let body = serde_json::to_value(body).expect("serializable body");
+        let (status, bytes) = self.send(op, method, url.clone(), Some(&body)).await?;
+        Ok(Reply {
+            status,
+            body: Self::parse(op, &url, &bytes)?,
+        })
+    }
+
     /// DELETE; `true` when something was deleted (200/202), `false` when it was already gone (204/404).
     pub async fn delete(
         &self,
@@ -280,7 +329,7 @@ impl Arm {
         struct Page<T> {
             #[serde(default = "Vec::new")]
             value: Vec<T>,
-            #[serde(rename = "nextLink", default)]
+            #[serde(rename = "nextLink", alias = "@odata.nextLink", default)]
             next_link: Option<String>,
         }
         let mut url = self.url(path, api_version);

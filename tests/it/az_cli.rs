@@ -43,7 +43,7 @@ fn az_bin() -> PathBuf {
 }
 
 /// One az "installation": its own config dir, the emulator registered as its cloud.
-struct Az {
+pub(crate) struct Az {
     dir: PathBuf,
     bin: PathBuf,
 }
@@ -84,10 +84,27 @@ impl Az {
     }
 
     fn run(&self, args: &[&str]) -> Out {
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args);
+        self.output(cmd)
+    }
+
+    /// A command line as a hint prints it (`az ad sp create --id X`), run by `sh -c` with this
+    /// installation's az first on PATH; must succeed. Returns stdout.
+    pub(crate) fn follow(&self, command: &str) -> String {
+        let bin_dir = self.bin.parent().unwrap().display().to_string();
+        let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", command]).env("PATH", path);
+        let o = self.output(cmd);
+        assert!(o.ok, "`{command}` failed:\n{}\n{}", o.stdout, o.stderr);
+        o.stdout
+    }
+
+    fn output(&self, mut cmd: Command) -> Out {
         let g = Ground::get();
         let emu = g.var("AZURE_EMULATOR_URL");
-        let out = Command::new(&self.bin)
-            .args(args)
+        let out = cmd
             .env("AZURE_CONFIG_DIR", &self.dir)
             .env("REQUESTS_CA_BUNDLE", g.var("AZWI_GROUND_CA"))
             .env(
@@ -160,6 +177,13 @@ impl Az {
             tenant,
         ])
     }
+}
+
+/// az logged in as a service principal (`client_id`, `secret`) of `tenant`, for following hints.
+pub(crate) fn logged_in(tag: &str, tenant: &str, client_id: &str, secret: &str) -> Az {
+    let az = Az::new(tag);
+    az.login_secret(tenant, client_id, secret);
+    az
 }
 
 /// A subscription and an Owner service principal that may read the directory through Graph
