@@ -249,3 +249,65 @@ async fn client_id_is_the_service_principals_object_id() {
     a.b.recreate_pod(&pod()).await;
     a.passes();
 }
+
+/// The "done when": a binding made the way `azwi serviceaccount create` makes it (its
+/// application name, service principal tag, credential name and description, and the
+/// service account it writes: client-id and tenant-id annotations; identity-bindings §9) is
+/// shown by inspect as an application binding made by azwi, and passes doctor.
+#[tokio::test]
+async fn a_binding_made_by_azwi_is_inspected_and_passes() {
+    use kubectl_azwi::wi::azwi;
+    let a = AppBench::new("doc-app-azwi").await;
+    let iss = Ground::get().issuer();
+    let ns = a.b.ns.clone();
+    let created = a
+        .graph(
+            "POST",
+            "/v1.0/applications",
+            Some(json!({"displayName": azwi::application_name(&ns, "wi", iss)})),
+        )
+        .await;
+    let app = App {
+        object_id: created["id"].as_str().unwrap().into(),
+        app_id: created["appId"].as_str().unwrap().into(),
+    };
+    a.graph(
+        "POST",
+        "/v1.0/servicePrincipals",
+        Some(json!({"appId": app.app_id, "tags": ["azwi version: v1.6.0, commit: unknown"]})),
+    )
+    .await;
+    let fic = json!({"name": azwi::credential_name(&ns, "wi", iss), "issuer": iss,
+        "subject": a.b.subject("wi"), "description": azwi::description(&ns, "wi"),
+        "audiences": [keys::AUDIENCE]});
+    a.graph(
+        "POST",
+        &format!("/v1.0/applications/{}/federatedIdentityCredentials", app.object_id),
+        Some(fic),
+    )
+    .await;
+    a.b.sa(
+        "wi",
+        &[
+            (keys::CLIENT_ID_ANNOTATION, &app.app_id),
+            (keys::TENANT_ID_ANNOTATION, &a.b.sub.tenant),
+        ],
+    )
+    .await;
+    a.b.create_pod(&pod()).await;
+
+    let env = a.b.sub.env_as(&a.reader.0, &a.reader.1);
+    let (code, out, err) =
+        crate::support::azure::run_plugin(&["inspect", "-n", &ns, "-o", "json"], &env);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let row = &report["items"][0];
+    assert_eq!(row["serviceAccount"], "wi", "{report:#}");
+    assert_eq!(row["identity"]["kind"], "application", "{row:#}");
+    assert_eq!(row["identity"]["name"], azwi::application_name(&ns, "wi", iss));
+    assert_eq!(row["credential"]["status"], "exact", "{row:#}");
+    assert_eq!(row["credential"]["name"], azwi::credential_name(&ns, "wi", iss));
+    assert_eq!(row["madeBy"], "azwi serviceaccount create");
+    assert_eq!(row["problems"], json!([]), "{row:#}");
+    a.passes();
+}
