@@ -761,3 +761,111 @@ async fn az_login_with_a_federated_token_from_the_api_server() {
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
+
+/// The Azure CLI's app-registration commands as a real Graph client of the emulator:
+/// `az ad app create`, `az ad sp create/update/show`, `az ad app federated-credential
+/// create/list/show/delete` (the calls of data/azure-api/graph-federated-credentials), the
+/// duplicate name refused with Graph's text (error-409-duplicate-name.json).
+#[tokio::test]
+async fn az_ad_app_federated_credentials_through_graph() {
+    let sub = Sub::new().await;
+    let p = sub
+        .control(
+            "POST",
+            "principals",
+            Some(json!({"role": "Reader", "graphRoles": ["Application.ReadWrite.All"]})),
+        )
+        .await;
+    let az = logged_in(
+        "adapp",
+        &sub.tenant,
+        p["clientId"].as_str().unwrap(),
+        p["clientSecret"].as_str().unwrap(),
+    );
+    let app = az.json(&[
+        "ad",
+        "app",
+        "create",
+        "--display-name",
+        "payments-checkout-aks1",
+    ]);
+    let app_id = app["appId"].as_str().unwrap().to_string();
+    assert_eq!(app["displayName"], "payments-checkout-aks1");
+    let sp = az.json(&["ad", "sp", "create", "--id", &app_id]);
+    assert_eq!(sp["appId"], app_id.as_str());
+    assert_eq!(sp["accountEnabled"], true);
+
+    let params = json!({"name": "payments-checkout-eastus2-aks1",
+        "issuer": Ground::get().issuer(), "subject": "system:serviceaccount:payments:checkout",
+        "description": "kubectl-azwi: payments/checkout", "audiences": ["api://AzureADTokenExchange"]})
+    .to_string();
+    let create = [
+        "ad",
+        "app",
+        "federated-credential",
+        "create",
+        "--id",
+        &app_id,
+        "--parameters",
+        &params,
+    ];
+    let fic = az.json(&create);
+    assert_eq!(fic["subject"], "system:serviceaccount:payments:checkout");
+    let again = az.run(&create);
+    assert!(!again.ok, "a second create with the same name must fail");
+    assert!(
+        again.stderr.contains(
+            "FederatedIdentityCredential with name payments-checkout-eastus2-aks1 already exists."
+        ),
+        "{}",
+        again.stderr
+    );
+    let listed = az.json(&["ad", "app", "federated-credential", "list", "--id", &app_id]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let shown = az.json(&[
+        "ad",
+        "app",
+        "federated-credential",
+        "show",
+        "--id",
+        &app_id,
+        "--federated-credential-id",
+        "payments-checkout-eastus2-aks1",
+    ]);
+    assert_eq!(shown["issuer"], Ground::get().issuer());
+    az.ok(&[
+        "ad",
+        "app",
+        "federated-credential",
+        "delete",
+        "--id",
+        &app_id,
+        "--federated-credential-id",
+        "payments-checkout-eastus2-aks1",
+    ]);
+    let listed = az.json(&["ad", "app", "federated-credential", "list", "--id", &app_id]);
+    assert_eq!(listed, json!([]));
+
+    let sp_id = sp["id"].as_str().unwrap();
+    az.ok(&[
+        "ad",
+        "sp",
+        "update",
+        "--id",
+        sp_id,
+        "--set",
+        "accountEnabled=false",
+    ]);
+    assert_eq!(
+        az.tsv(&[
+            "ad",
+            "sp",
+            "show",
+            "--id",
+            &app_id,
+            "--query",
+            "accountEnabled"
+        ]),
+        "false"
+    );
+}

@@ -147,6 +147,32 @@ async fn applications_and_service_principals_as_the_examples_show() {
         "{created}"
     );
 
+    // The Azure CLI lists applications by prefix (role/custom.py `list_applications`:
+    // `startswith(displayName,'…')`), a filter Graph documents for displayName.
+    let f = urlenc("startswith(displayName,'payments-')");
+    let (st, b) = graph(
+        &ctx,
+        &token,
+        Method::GET,
+        &format!("/v1.0/applications?$filter={f}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (st, b["value"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{b}"
+    );
+    let f = urlenc("startswith(displayName,'checkout')");
+    let (_, b) = graph(
+        &ctx,
+        &token,
+        Method::GET,
+        &format!("/v1.0/applications?$filter={f}"),
+        None,
+    )
+    .await;
+    assert_eq!(b["value"], json!([]));
     for file in [
         "application-find-by-displayname.json",
         "application-get-by-appid.json",
@@ -272,8 +298,15 @@ async fn federated_credentials_as_the_examples_show() {
     .await;
     assert_eq!(st, 200, "{b}");
     let want = example(&ctx, "fic-list.json", &refs(&ids));
+    // The tenant also holds the caller's own registration: pick the example application.
+    let listed = b["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == ids[0].1.as_str())
+        .unwrap();
     assert_eq!(
-        b["value"][0]["federatedIdentityCredentials"],
+        listed["federatedIdentityCredentials"],
         want["response"]["body"]["value"]
     );
     for file in [

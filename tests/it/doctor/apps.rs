@@ -282,7 +282,10 @@ async fn a_binding_made_by_azwi_is_inspected_and_passes() {
         "audiences": [keys::AUDIENCE]});
     a.graph(
         "POST",
-        &format!("/v1.0/applications/{}/federatedIdentityCredentials", app.object_id),
+        &format!(
+            "/v1.0/applications/{}/federatedIdentityCredentials",
+            app.object_id
+        ),
         Some(fic),
     )
     .await;
@@ -304,9 +307,15 @@ async fn a_binding_made_by_azwi_is_inspected_and_passes() {
     let row = &report["items"][0];
     assert_eq!(row["serviceAccount"], "wi", "{report:#}");
     assert_eq!(row["identity"]["kind"], "application", "{row:#}");
-    assert_eq!(row["identity"]["name"], azwi::application_name(&ns, "wi", iss));
+    assert_eq!(
+        row["identity"]["name"],
+        azwi::application_name(&ns, "wi", iss)
+    );
     assert_eq!(row["credential"]["status"], "exact", "{row:#}");
-    assert_eq!(row["credential"]["name"], azwi::credential_name(&ns, "wi", iss));
+    assert_eq!(
+        row["credential"]["name"],
+        azwi::credential_name(&ns, "wi", iss)
+    );
     assert_eq!(row["madeBy"], "azwi serviceaccount create");
     assert_eq!(row["problems"], json!([]), "{row:#}");
     a.passes();

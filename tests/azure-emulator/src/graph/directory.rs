@@ -312,12 +312,23 @@ struct Filter {
     property: String,
     value: String,
     any: bool,
+    /// `startswith(prop,'v')` (the Azure CLI lists applications so, then matches exactly).
+    prefix: bool,
 }
 
 impl Filter {
     fn parse(raw: &str, kind: Kind) -> Result<Self, GraphError> {
         let invalid = || GraphError::bad_request("BadRequest", "Invalid filter clause");
         let f = raw.trim();
+        if let Some(args) = f
+            .strip_prefix("startswith(")
+            .and_then(|a| a.strip_suffix(')'))
+        {
+            let (p, v) = args.split_once(',').ok_or_else(invalid)?;
+            let mut out = Self::parse(&format!("{} eq {}", p.trim(), v.trim()), kind)?;
+            out.prefix = true;
+            return Ok(out);
+        }
         let (property, rhs, any) = if let Some((coll, rest)) = f.split_once("/any(") {
             let body = rest.strip_suffix(')').ok_or_else(invalid)?;
             let (var, cond) = body.split_once(':').ok_or_else(invalid)?;
@@ -352,14 +363,21 @@ impl Filter {
             property,
             value,
             any,
+            prefix: false,
         })
     }
 
     /// Graph compares these string properties case-insensitively.
     fn matches(&self, obj: &Value) -> bool {
         let eq = |v: &Value| {
-            v.as_str()
-                .is_some_and(|s| s.eq_ignore_ascii_case(&self.value))
+            v.as_str().is_some_and(|s| {
+                if self.prefix {
+                    s.to_ascii_lowercase()
+                        .starts_with(&self.value.to_ascii_lowercase())
+                } else {
+                    s.eq_ignore_ascii_case(&self.value)
+                }
+            })
         };
         if self.any {
             obj[&self.property]
