@@ -782,15 +782,14 @@ async fn az_ad_app_federated_credentials_through_graph() {
         p["clientId"].as_str().unwrap(),
         p["clientSecret"].as_str().unwrap(),
     );
-    let app = az.json(&[
-        "ad",
-        "app",
-        "create",
-        "--display-name",
-        "payments-checkout-aks1",
-    ]);
+    // The ground's tenant is shared by every test: a name of this run's own.
+    let name = format!("payments-checkout-{:08x}", rand::random::<u32>());
+    let app = az.json(&["ad", "app", "create", "--display-name", &name]);
     let app_id = app["appId"].as_str().unwrap().to_string();
-    assert_eq!(app["displayName"], "payments-checkout-aks1");
+    assert_eq!(app["displayName"], name.as_str());
+    // A second create of the same name patches that application (az's own behaviour).
+    let again = az.json(&["ad", "app", "create", "--display-name", &name]);
+    assert_eq!(again["appId"], app_id.as_str());
     let sp = az.json(&["ad", "sp", "create", "--id", &app_id]);
     assert_eq!(sp["appId"], app_id.as_str());
     assert_eq!(sp["accountEnabled"], true);

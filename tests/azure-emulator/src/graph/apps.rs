@@ -75,9 +75,7 @@ pub fn route(req: &Req<'_>) -> Option<Result<Response, GraphError>> {
     let m = req.method;
     match (collection, key, rest) {
         ("applications", None, []) if m == Method::POST => Some(create_app(req)),
-        ("applications", Some(k @ Key::UniqueName(_)), []) if m == Method::PATCH => {
-            Some(upsert_app(req, &k))
-        }
+        ("applications", Some(k), []) if m == Method::PATCH => Some(upsert_app(req, &k)),
         ("applications", Some(k), []) if m == Method::DELETE => Some(delete_app(req, &k)),
         ("applications", Some(k), [fic, tail @ ..])
             if fic.starts_with("federatedIdentityCredentials") =>
@@ -254,8 +252,9 @@ fn create_app(req: &Req<'_>) -> Result<Response, GraphError> {
     created(with_context(req, "applications", v))
 }
 
-/// `PATCH /applications(uniqueName='…')`: with `Prefer: create-if-missing` an upsert (201 with
-/// the new object, 204 when it existed), otherwise a plain update (404 when missing).
+/// `PATCH /applications/{id}` (or `(appId=)`): an update (`displayName`; 204), as `az ad app
+/// create` patches an application of the same name. On `(uniqueName='…')` with `Prefer:
+/// create-if-missing` an upsert (201 with the new object, 204 when it existed).
 fn upsert_app(req: &Req<'_>, key: &Key) -> Result<Response, GraphError> {
     let b = body(req)?;
     let mut w = req.st.world();
@@ -267,7 +266,7 @@ fn upsert_app(req: &Req<'_>, key: &Key) -> Result<Response, GraphError> {
             }
             no_content()
         }
-        Err(e) if !req.prefer_create => Err(e),
+        Err(e) if !req.prefer_create || !matches!(key, Key::UniqueName(_)) => Err(e),
         Err(_) => {
             may_create(req)?;
             let Key::UniqueName(unique) = key else {
