@@ -77,7 +77,7 @@ _kubectl__azwi() {
 
     case "${cmd}" in
         kubectl__azwi)
-            opts="-n -o -v -h -V --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help --version bind unbind inspect doctor exec-login can-i version completion help"
+            opts="-n -o -v -h -V --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help --version bind unbind inspect doctor exec-login can-i version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,11 +100,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -135,7 +135,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__bind)
-            opts="-g -n -o -v -h --identity --resource-group --create-identity --location --role --scope --workload --issuer --cluster --cluster-resource-group --token-expiration --credential-name --dry-run --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
+            opts="-g -n -o -v -h --identity --resource-group --create-identity --location --role --scope --workload --issuer --cluster --cluster-resource-group --token-expiration --credential-name --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,11 +206,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -241,7 +241,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__can__subcmd__i)
-            opts="-n -o -v -h --scope --principal-id --data-action --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
+            opts="-n -o -v -h --scope --principal-id --data-action --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,11 +272,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -307,7 +307,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__completion)
-            opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help bash elvish fish powershell zsh"
+            opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -330,11 +330,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -365,7 +365,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__doctor)
-            opts="-c -n -o -v -h --container --exchange --wait --can --scope --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
+            opts="-c -n -o -v -h --container --exchange --wait --can --scope --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,11 +408,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -443,7 +443,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__exec__subcmd__login)
-            opts="-c -n -o -v -h --container --scope --show-token --emit-init-container --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
+            opts="-c -n -o -v -h --container --scope --show-token --emit-init-container --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -482,11 +482,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -657,7 +657,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__inspect)
-            opts="-A -n -o -v -h --all-namespaces --no-azure --all-contexts --azurerm-major --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
+            opts="-A -n -o -v -h --all-namespaces --no-azure --all-contexts --azurerm-major --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -684,11 +684,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -719,7 +719,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__unbind)
-            opts="-g -n -o -v -h --identity --resource-group --workload --issuer --delete-identity --force --dry-run --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
+            opts="-g -n -o -v -h --identity --resource-group --workload --issuer --delete-identity --force --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -762,11 +762,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)
@@ -797,7 +797,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__version)
-            opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
+            opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -820,11 +820,11 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml terraform bicep dot mermaid" -- "${cur}"))
                     return 0
                     ;;
                 --subscription)

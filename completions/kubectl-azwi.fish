@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_azwi_global_optspecs
-    string join \n kubeconfig= context= n/namespace= o/output= v/verbose subscription= cloud= arm-endpoint= authority-host= graph-endpoint= h/help V/version
+    string join \n kubeconfig= context= n/namespace= o/output= v/verbose no-color subscription= cloud= arm-endpoint= authority-host= graph-endpoint= h/help V/version
 end
 
 function __fish_kubectl_azwi_needs_command
@@ -32,7 +32,9 @@ wide\t''
 json\t''
 yaml\t''
 terraform\t''
-bicep\t''"
+bicep\t''
+dot\t'inspect\'s bindings as a Graphviz graph (`| dot -Tsvg`)'
+mermaid\t'inspect\'s bindings as a Mermaid flowchart (renders in GitHub markdown)'"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -l subscription -d 'Azure subscription id (default: $AZURE_SUBSCRIPTION_ID, then the az CLI\'s default)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -l cloud -d 'Azure cloud' -r -f -a "public\t''
 china\t''
@@ -41,7 +43,8 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -l arm-endpoint 
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -s h -l help -d 'Print help'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "bind" -d 'Bind a ServiceAccount to an Azure identity: federated credential, annotations, labels, role'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "unbind" -d 'Undo a bind: remove the federated credential, the annotations and labels bind owns'
@@ -71,7 +74,9 @@ wide\t''
 json\t''
 yaml\t''
 terraform\t''
-bicep\t''"
+bicep\t''
+dot\t'inspect\'s bindings as a Graphviz graph (`| dot -Tsvg`)'
+mermaid\t'inspect\'s bindings as a Mermaid flowchart (renders in GitHub markdown)'"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l subscription -d 'Azure subscription id (default: $AZURE_SUBSCRIPTION_ID, then the az CLI\'s default)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l cloud -d 'Azure cloud' -r -f -a "public\t''
 china\t''
@@ -82,7 +87,8 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l graph
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l create-identity -d 'Create the identity when it does not exist (needs --location)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l dry-run -d 'Print the plan and the exact objects and ARM bodies, write nothing'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -s h -l help -d 'Print help'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l identity -d 'The identity (default: the client id the ServiceAccount is annotated with)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s g -l resource-group -d 'Resource group of the identity' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l workload -d 'Also remove the label from these workloads\' pod templates' -r
@@ -95,7 +101,9 @@ wide\t''
 json\t''
 yaml\t''
 terraform\t''
-bicep\t''"
+bicep\t''
+dot\t'inspect\'s bindings as a Graphviz graph (`| dot -Tsvg`)'
+mermaid\t'inspect\'s bindings as a Mermaid flowchart (renders in GitHub markdown)'"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l subscription -d 'Azure subscription id (default: $AZURE_SUBSCRIPTION_ID, then the az CLI\'s default)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l cloud -d 'Azure cloud' -r -f -a "public\t''
 china\t''
@@ -107,7 +115,8 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l del
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l force -d 'With --delete-identity: delete it even though it still serves something else'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l dry-run -d 'Print the plan, write nothing'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s h -l help -d 'Print help'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l azurerm-major -d 'Major version of the azurerm Terraform provider that -o terraform writes for' -r -f -a "5\t''
 4\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
@@ -118,7 +127,9 @@ wide\t''
 json\t''
 yaml\t''
 terraform\t''
-bicep\t''"
+bicep\t''
+dot\t'inspect\'s bindings as a Graphviz graph (`| dot -Tsvg`)'
+mermaid\t'inspect\'s bindings as a Mermaid flowchart (renders in GitHub markdown)'"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l subscription -d 'Azure subscription id (default: $AZURE_SUBSCRIPTION_ID, then the az CLI\'s default)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l cloud -d 'Azure cloud' -r -f -a "public\t''
 china\t''
@@ -130,7 +141,8 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -s A 
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l no-azure -d 'Cluster-only view: do not call Azure'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l all-contexts -d 'Every context of the kubeconfig'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -s c -l container -d 'Container whose token to read (default: the one the app runs in, never an injected sidecar)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l wait -d 'Re-run pending checks until they pass or this time runs out, e.g. 60s' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l can -d 'Also check that the identity may perform this action (as `kubectl azwi can-i`), at --scope' -r
@@ -143,7 +155,9 @@ wide\t''
 json\t''
 yaml\t''
 terraform\t''
-bicep\t''"
+bicep\t''
+dot\t'inspect\'s bindings as a Graphviz graph (`| dot -Tsvg`)'
+mermaid\t'inspect\'s bindings as a Mermaid flowchart (renders in GitHub markdown)'"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l subscription -d 'Azure subscription id (default: $AZURE_SUBSCRIPTION_ID, then the az CLI\'s default)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l cloud -d 'Azure cloud' -r -f -a "public\t''
 china\t''
@@ -153,7 +167,8 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l aut
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l exchange -d 'Also exchange the pod\'s token at Entra and explain any AADSTS code'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -s c -l container -d 'Container to run in (default: the one the app runs in, never an injected sidecar)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l scope -d 'Scope of the access token to request (default: the --cloud\'s Resource Manager)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l emit-init-container -d 'Print, as YAML, an init container that logs in with az for this workload instead' -r
@@ -165,7 +180,9 @@ wide\t''
 json\t''
 yaml\t''
 terraform\t''
-bicep\t''"
+bicep\t''
+dot\t'inspect\'s bindings as a Graphviz graph (`| dot -Tsvg`)'
+mermaid\t'inspect\'s bindings as a Mermaid flowchart (renders in GitHub markdown)'"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l subscription -d 'Azure subscription id (default: $AZURE_SUBSCRIPTION_ID, then the az CLI\'s default)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l cloud -d 'Azure cloud' -r -f -a "public\t''
 china\t''
@@ -175,7 +192,8 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l show-token -d 'Print the access token itself (it is a credential: keep it off shared terminals)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -s h -l help -d 'Print help'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l scope -d 'Where: a resource id, resource group, subscription or management group scope' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l principal-id -d 'The principal (object) id to check, when the client id is an app registration\'s' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
@@ -186,7 +204,9 @@ wide\t''
 json\t''
 yaml\t''
 terraform\t''
-bicep\t''"
+bicep\t''
+dot\t'inspect\'s bindings as a Graphviz graph (`| dot -Tsvg`)'
+mermaid\t'inspect\'s bindings as a Mermaid flowchart (renders in GitHub markdown)'"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l subscription -d 'Azure subscription id (default: $AZURE_SUBSCRIPTION_ID, then the az CLI\'s default)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l cloud -d 'Azure cloud' -r -f -a "public\t''
 china\t''
@@ -196,7 +216,8 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l auth
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l data-action -d 'Treat ACTION as a data action (matched against dataActions) if kubectl azwi does not know it'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -s h -l help -d 'Print help'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l context -d 'The kubeconfig context to use (inspect takes a comma-separated list)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then "default")' -r
@@ -205,7 +226,9 @@ wide\t''
 json\t''
 yaml\t''
 terraform\t''
-bicep\t''"
+bicep\t''
+dot\t'inspect\'s bindings as a Graphviz graph (`| dot -Tsvg`)'
+mermaid\t'inspect\'s bindings as a Mermaid flowchart (renders in GitHub markdown)'"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l subscription -d 'Azure subscription id (default: $AZURE_SUBSCRIPTION_ID, then the az CLI\'s default)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l cloud -d 'Azure cloud' -r -f -a "public\t''
 china\t''
@@ -214,7 +237,8 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l ar
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -s h -l help -d 'Print help'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l context -d 'The kubeconfig context to use (inspect takes a comma-separated list)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then "default")' -r
@@ -223,7 +247,9 @@ wide\t''
 json\t''
 yaml\t''
 terraform\t''
-bicep\t''"
+bicep\t''
+dot\t'inspect\'s bindings as a Graphviz graph (`| dot -Tsvg`)'
+mermaid\t'inspect\'s bindings as a Mermaid flowchart (renders in GitHub markdown)'"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l subscription -d 'Azure subscription id (default: $AZURE_SUBSCRIPTION_ID, then the az CLI\'s default)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l cloud -d 'Azure cloud' -r -f -a "public\t''
 china\t''
@@ -232,7 +258,8 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
-complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login can-i version completion help" -f -a "bind" -d 'Bind a ServiceAccount to an Azure identity: federated credential, annotations, labels, role'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login can-i version completion help" -f -a "unbind" -d 'Undo a bind: remove the federated credential, the annotations and labels bind owns'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand help; and not __fish_seen_subcommand_from bind unbind inspect doctor exec-login can-i version completion help" -f -a "inspect" -d 'Show every binding: ServiceAccount -> identity -> federated credential -> pods'

@@ -53,7 +53,11 @@ Examples:
   kubectl azwi inspect sa/workload-identity-sa -n default -o yaml
 
   # Cluster-only view of two clusters (no Azure calls)
-  kubectl azwi inspect -A --no-azure --context prod,staging";
+  kubectl azwi inspect -A --no-azure --context prod,staging
+
+  # Who can be whom, as a picture (Graphviz), or as Mermaid for a markdown page
+  kubectl azwi inspect -A --context prod,staging -o dot | dot -Tsvg > bindings.svg
+  kubectl azwi inspect -A -o mermaid";
 
 const DOCTOR_EXAMPLES: &str = "\
 Examples:
@@ -137,6 +141,9 @@ pub struct GlobalArgs {
     /// More logs on stderr (-v info, -vv debug, -vvv trace)
     #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)
+    #[arg(long, global = true)]
+    pub no_color: bool,
     #[command(flatten)]
     pub azure: AzureArgs,
 }
@@ -176,6 +183,10 @@ pub enum OutputFormat {
     Yaml,
     Terraform,
     Bicep,
+    /// inspect's bindings as a Graphviz graph (`| dot -Tsvg`)
+    Dot,
+    /// inspect's bindings as a Mermaid flowchart (renders in GitHub markdown)
+    Mermaid,
 }
 
 #[derive(Debug, Subcommand)]

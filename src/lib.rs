@@ -38,9 +38,26 @@ impl Outcome {
     }
 }
 
+/// Process-wide settings from the global flags, before anything is written: colour, logs,
+/// how waits show their progress.
+pub fn init(global: &cli::GlobalArgs) {
+    output::style::init(global.no_color);
+    logging::init(global.verbose);
+    output::progress::init(matches!(
+        global.output,
+        Some(OutputFormat::Json | OutputFormat::Yaml)
+    ));
+}
+
 /// Runs one command. The async runtime (and with it TLS) only starts for commands that need
 /// the network, so `--help`, `version` and completions stay instant.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
+    if !matches!(
+        cli.command,
+        Command::Inspect(_) | Command::Completion { .. }
+    ) {
+        output::report_format(cli.global.output)?;
+    }
     match cli.command {
         Command::Version => cmd::version::run(cli.global.output, out),
         Command::Completion { shell } => {
@@ -89,7 +106,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Error> {
             })?;
             match cli.global.output {
                 None | Some(OutputFormat::Table | OutputFormat::Wide) => {
-                    output::checklist::render(&report, output::checklist::fancy(), out)?
+                    output::checklist::render(&report, output::checklist::style(), out)?
                 }
                 Some(f) => output::structured(&report, f, out)?,
             }

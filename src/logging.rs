@@ -1,6 +1,9 @@
-//! `-v` levels to stderr logging. `RUST_LOG` wins when set.
+//! `-v` levels to stderr logging. `RUST_LOG` wins when set. Colour only when stderr is a
+//! terminal and colour is allowed: `-v 2>file` must hold plain text.
 
 use tracing_subscriber::{EnvFilter, fmt};
+
+use crate::output::style;
 
 pub fn init(verbose: u8) {
     let level = match verbose {
@@ -15,5 +18,6 @@ pub fn init(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(style::stderr_colour())
         .try_init();
 }

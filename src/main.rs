@@ -6,7 +6,7 @@ use kubectl_azwi::{cli::Cli, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    kubectl_azwi::logging::init(cli.global.verbose);
+    kubectl_azwi::init(&cli.global);
     let mut stdout = std::io::stdout().lock();
     match run(cli, &mut stdout) {
         Ok(outcome) => outcome.exit_code(),

@@ -23,6 +23,7 @@ use serde_json::Value;
 use tracing::debug;
 
 use super::{AzureError, Cloud, credential::Source, error::ArmErrorBody};
+use crate::output::progress::Progress;
 
 /// ARM's code for overlapping writes to one identity's federated credentials.
 pub const CONCURRENT_FIC_WRITES: &str =
@@ -160,6 +161,7 @@ impl Arm {
     ) -> Result<(u16, Vec<u8>), AzureError> {
         let resource = url.path().to_string();
         let mut attempt = 0u32;
+        let mut progress = None;
         loop {
             let mut req = Request::new(url.clone(), method);
             req.insert_header("accept", "application/json");
@@ -210,7 +212,11 @@ impl Arm {
             };
             if status == 409 && code == CONCURRENT_FIC_WRITES && attempt < 5 {
                 attempt += 1;
-                tokio::time::sleep(self.conflict_backoff * 2u32.pow(attempt - 1)).await;
+                let p = progress.get_or_insert_with(|| {
+                    Progress::start(format!("waiting to {op}: the identity is busy"))
+                });
+                p.detail(format!("409 concurrent writes, retry {attempt} of 5"));
+                p.sleep(self.conflict_backoff * 2u32.pow(attempt - 1)).await;
                 continue;
             }
             if self.graph {

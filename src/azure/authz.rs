@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{Arm, AzureError};
+use crate::output::progress::Progress;
 
 pub const API_VERSION: &str = "2022-04-01";
 
@@ -216,7 +217,10 @@ impl Arm {
         let path = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}");
         let start = std::time::Instant::now();
         let mut wait = Duration::from_secs(2);
+        let mut progress = None;
+        let mut attempt = 0;
         loop {
+            attempt += 1;
             match self
                 .put::<_, serde_json::Value>("create role assignment", &path, API_VERSION, body)
                 .await
@@ -227,7 +231,14 @@ impl Arm {
                     if e.code() == Some("PrincipalNotFound")
                         && start.elapsed() + wait < patience =>
                 {
-                    tokio::time::sleep(wait).await;
+                    let p = progress.get_or_insert_with(|| {
+                        Progress::start(format!(
+                            "waiting for principal {} to replicate to Azure Authorization",
+                            body.properties.principal_id
+                        ))
+                    });
+                    p.detail(format!("attempt {attempt} said PrincipalNotFound"));
+                    p.sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_secs(15));
                 }
                 Err(e) => return Err(e),

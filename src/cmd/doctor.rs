@@ -8,7 +8,8 @@ use crate::{
     Error,
     cli::DoctorArgs,
     ctx::Ctx,
-    doctor::{self, Report, checks::CHECKS, gather},
+    doctor::{self, Report, Status, checks::CHECKS, gather},
+    output::progress::Progress,
     wi::target::Target,
 };
 
@@ -22,17 +23,22 @@ pub async fn run(ctx: &Ctx, args: &DoctorArgs) -> Result<Report, Error> {
         can: can.as_ref(),
     };
     let deadline = args.wait.map(|w| Instant::now() + w);
+    let progress = deadline.map(|_| Progress::start("doctor --wait: re-checking pending checks"));
     let mut rounds = 0;
     loop {
         rounds += 1;
         let (facts, mut stats) = gather::facts(ctx, &ask).await?;
         stats.rounds = rounds;
         let report = doctor::run(&facts, CHECKS, stats);
-        match deadline {
-            Some(d) if report.pending() && Instant::now() < d => {
+        match (deadline, &progress) {
+            (Some(d), Some(p)) if report.pending() && Instant::now() < d => {
                 tracing::info!(rounds, "checks pending; gathering again");
+                let pending = report.all().filter(|c| c.status == Status::Pending).count();
+                let left = d.saturating_duration_since(Instant::now()).as_secs();
+                p.detail(format!("round {rounds}, {pending} pending, {left}s left"));
                 // A pod starting takes seconds; polling faster only costs API calls.
-                tokio::time::sleep(Duration::from_secs(2).min(d - Instant::now())).await;
+                p.sleep(Duration::from_secs(2).min(d - Instant::now()))
+                    .await;
             }
             _ => return Ok(report),
         }

@@ -28,6 +28,7 @@ use crate::{
         InspectReport, PodFacts, Requests, SaFacts,
     },
     k8s::{self, Kube, KubeError},
+    output::progress::Progress,
     wi::{
         names,
         rbac::Held,
@@ -107,6 +108,7 @@ async fn list_paged<K, T>(
     api: Api<K>,
     base: ListParams,
     resource: &'static str,
+    progress: &Progress,
     ns: Option<&str>,
     keep: impl Fn(&K) -> T,
 ) -> Result<(Vec<T>, u32), KubeError>
@@ -126,6 +128,7 @@ where
             .await
             .map_err(|e| KubeError::api("list", resource, ns, None, e))?;
         pages += 1;
+        progress.add(&format!("pages of {resource}"), 1);
         out.extend(page.items.iter().map(&keep));
         token = page.metadata.continue_.filter(|c| !c.is_empty());
         if token.is_none() {
@@ -134,7 +137,11 @@ where
     }
 }
 
-async fn gather_cluster(kube: &Kube, scope: &Scope) -> Result<ClusterFacts, KubeError> {
+async fn gather_cluster(
+    kube: &Kube,
+    scope: &Scope,
+    progress: &Progress,
+) -> Result<ClusterFacts, KubeError> {
     let ns = (!scope.all_namespaces).then_some(kube.namespace.as_str());
     let (sas, pods): (Api<ServiceAccount>, Api<Pod>) = match ns {
         Some(ns) => (
@@ -151,8 +158,15 @@ async fn gather_cluster(kube: &Kube, scope: &Scope) -> Result<ClusterFacts, Kube
         None => (ListParams::default(), ListParams::default()),
     };
     let (sas, pods, discovery, tenants) = tokio::join!(
-        list_paged(sas, sa_params, "serviceaccounts", ns, SaFacts::from_sa),
-        list_paged(pods, pod_params, "pods", ns, PodFacts::from_pod),
+        list_paged(
+            sas,
+            sa_params,
+            "serviceaccounts",
+            progress,
+            ns,
+            SaFacts::from_sa
+        ),
+        list_paged(pods, pod_params, "pods", progress, ns, PodFacts::from_pod),
         kube.discovery(),
         webhook_tenants(kube, ns),
     );
@@ -369,10 +383,17 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<InspectRepor
             azure_login(&ctx).await
         }
     };
+    // Big clusters take seconds to list: the pages read so far, once that is worth showing.
+    let progress = Progress::start("inspect: listing");
     let (clusters, azure) = tokio::join!(
-        join_all(connected.iter().map(|k| gather_cluster(k, &scope))),
+        join_all(
+            connected
+                .iter()
+                .map(|k| gather_cluster(k, &scope, &progress))
+        ),
         azure
     );
+    drop(progress);
 
     let mut facts = Vec::new();
     let mut summaries = Vec::new();

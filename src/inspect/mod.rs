@@ -196,6 +196,10 @@ pub struct IdentitySummary {
     /// never a match for a ServiceAccount.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flexible_credentials: Vec<String>,
+    /// Federated credentials the identity holds, of every kind (Azure allows 20); `None`
+    /// when they could not be listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_count: Option<usize>,
 }
 
 /// The credential verdict of a row.
@@ -226,6 +230,16 @@ impl CredentialState {
             CredentialState::Exact { .. } => "✔",
             CredentialState::NearMiss { .. } => "‼",
             CredentialState::Missing => "×",
+            CredentialState::NotChecked { .. } => "?",
+        }
+    }
+
+    /// The mark where the locale cannot show [`symbol`](Self::symbol)'s.
+    pub fn ascii(&self) -> &'static str {
+        match self {
+            CredentialState::Exact { .. } => "ok",
+            CredentialState::NearMiss { .. } => "!!",
+            CredentialState::Missing => "x",
             CredentialState::NotChecked { .. } => "?",
         }
     }
@@ -448,6 +462,7 @@ fn row(
                 .filter(|c| c.is_flexible())
                 .map(Credential::describe)
                 .collect(),
+            credential_count: i.credentials.as_ref().map(Vec::len),
         }),
         credential,
         pods,
@@ -609,6 +624,20 @@ pub(crate) mod tests {
                 ..Default::default()
             }],
             roles: BTreeMap::new(),
+        }
+    }
+    /// A report of these rows; `checked`: Azure was asked (one identity found).
+    pub fn report(items: Vec<Row>, checked: bool) -> InspectReport {
+        InspectReport {
+            clusters: vec![],
+            azure: AzureSummary {
+                checked,
+                subscription: checked.then(|| "sub".into()),
+                identities: usize::from(checked),
+                requests: 0,
+            },
+            items,
+            notes: vec![],
         }
     }
     pub fn cluster(sas: Vec<SaFacts>, pods: Vec<PodFacts>) -> ClusterFacts {

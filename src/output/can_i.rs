@@ -11,11 +11,7 @@ use crate::{
 
 /// The format to render, checked before any call: table (default, wide the same), json, yaml.
 pub fn format(f: Option<OutputFormat>) -> Result<Option<OutputFormat>, crate::Error> {
-    match f {
-        None | Some(OutputFormat::Table | OutputFormat::Wide) => Ok(None),
-        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => Ok(Some(f)),
-        Some(f) => Err(super::unsupported(f, "table, json or yaml")),
-    }
+    super::report_format(f)
 }
 
 pub fn render(

@@ -3,29 +3,45 @@
 
 use std::io::{IsTerminal, Write};
 
+use super::style::{self, Style};
 use crate::doctor::{Report, Status};
 
-/// Marks and colours on a terminal without NO_COLOR; plain brackets when piped.
-pub fn fancy() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-}
-
-fn mark(s: Status, fancy: bool) -> &'static str {
-    match (s, fancy) {
-        (Status::Pass, true) => "\x1b[32m✔\x1b[0m",
-        (Status::Warn, true) => "\x1b[33m‼\x1b[0m",
-        (Status::Fail, true) => "\x1b[31m×\x1b[0m",
-        (Status::Skip, true) => "\x1b[2m-\x1b[0m",
-        (Status::Pending, true) => "\x1b[36m…\x1b[0m",
-        (Status::Pass, false) => "[ok]  ",
-        (Status::Warn, false) => "[warn]",
-        (Status::Fail, false) => "[FAIL]",
-        (Status::Skip, false) => "[skip]",
-        (Status::Pending, false) => "[wait]",
+/// Symbols on a terminal whose locale shows them (coloured unless NO_COLOR or --no-color);
+/// plain brackets when piped, for grep, and where the locale is not UTF-8.
+pub fn style() -> Style {
+    let tty = std::io::stdout().is_terminal();
+    Style {
+        colour: style::colour_allowed(tty),
+        unicode: tty && style::unicode(),
     }
 }
 
-pub fn render(report: &Report, fancy: bool, out: &mut dyn Write) -> std::io::Result<()> {
+fn mark(s: Status, style: Style) -> String {
+    if !style.unicode {
+        return match s {
+            Status::Pass => "[ok]  ",
+            Status::Warn => "[warn]",
+            Status::Fail => "[FAIL]",
+            Status::Skip => "[skip]",
+            Status::Pending => "[wait]",
+        }
+        .into();
+    }
+    let (symbol, sgr) = match s {
+        Status::Pass => ("✔", "32"),
+        Status::Warn => ("‼", "33"),
+        Status::Fail => ("×", "31"),
+        Status::Skip => ("-", "2"),
+        Status::Pending => ("…", "36"),
+    };
+    if style.colour {
+        format!("\x1b[{sgr}m{symbol}\x1b[0m")
+    } else {
+        symbol.into()
+    }
+}
+
+pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
     let what = report.target.as_deref().unwrap_or("cluster");
     writeln!(out, "kubectl azwi doctor {what} -n {}", report.namespace)?;
     for cat in &report.categories {
@@ -33,7 +49,7 @@ pub fn render(report: &Report, fancy: bool, out: &mut dyn Write) -> std::io::Res
         writeln!(out, "{}", cat.title)?;
         writeln!(out, "{}", "-".repeat(cat.title.chars().count()))?;
         for c in &cat.checks {
-            writeln!(out, "{} {}: {}", mark(c.status, fancy), c.title, c.detail)?;
+            writeln!(out, "{} {}: {}", mark(c.status, style), c.title, c.detail)?;
             if let Some(h) = &c.hint
                 && matches!(c.status, Status::Fail | Status::Warn)
             {
@@ -48,12 +64,12 @@ pub fn render(report: &Report, fancy: bool, out: &mut dyn Write) -> std::io::Res
     let summary = if fail > 0 {
         format!(
             "Status check results are {} ({fail} failed, {warn} warnings)",
-            mark(Status::Fail, fancy).trim()
+            mark(Status::Fail, style).trim()
         )
     } else {
         format!(
             "Status check results are {} ({warn} warnings)",
-            mark(Status::Pass, fancy).trim()
+            mark(Status::Pass, style).trim()
         )
     };
     writeln!(out, "{summary}")?;
@@ -144,7 +160,7 @@ mod tests {
             stats: Default::default(),
         };
         let mut buf = Vec::new();
-        render(&report, false, &mut buf).unwrap();
+        render(&report, Style::PLAIN, &mut buf).unwrap();
         let text = String::from_utf8(buf).unwrap();
         assert!(
             text.contains(
@@ -155,5 +171,20 @@ mod tests {
         assert!(text.contains("[ok]   mutated: yes"));
         assert!(text.contains("1 failed"));
         assert!(!text.contains('\x1b'));
+        let symbols = |colour| {
+            let mut buf = Vec::new();
+            let style = Style {
+                colour,
+                unicode: true,
+            };
+            render(&report, style, &mut buf).unwrap();
+            String::from_utf8(buf).unwrap()
+        };
+        assert!(symbols(false).contains("× label: lacks it"));
+        assert!(
+            !symbols(false).contains('\x1b'),
+            "--no-color keeps the symbols"
+        );
+        assert!(symbols(true).contains("\x1b[31m×\x1b[0m label"));
     }
 }

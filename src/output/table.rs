@@ -1,19 +1,16 @@
 //! Tables in kubectl's shape (upper-case headers, no borders, columns three spaces apart).
-//! Colour only on a terminal without `NO_COLOR`; piped output is plain text for grep and awk.
+//! Colour only on a terminal without `NO_COLOR` or `--no-color`; piped output is plain text for
+//! grep and awk; the marks fall back to ASCII where the locale is not UTF-8.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use comfy_table::{Cell, Color, Table, presets::NOTHING};
 
+use super::style::Style;
 use crate::{
     cli::OutputFormat,
     inspect::{CredentialState, InspectReport, Row, export},
 };
-
-/// Whether to colour: stdout is a terminal and `NO_COLOR` is unset (https://no-color.org).
-pub fn colour() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
 
 /// Renders rows of cells as a kubectl-style table; trailing blanks trimmed.
 pub fn render(header: &[&str], rows: Vec<Vec<Cell>>, colour: bool) -> String {
@@ -43,13 +40,14 @@ fn dash(v: Option<&str>) -> String {
     v.filter(|s| !s.is_empty()).unwrap_or("-").to_string()
 }
 
-fn credential_cell(c: &CredentialState, colour: bool) -> Cell {
+fn credential_cell(c: &CredentialState, style: Style) -> Cell {
     let text = match c {
-        CredentialState::NotChecked { .. } => "-".to_string(),
-        other => other.symbol().to_string(),
+        CredentialState::NotChecked { .. } => "-",
+        other if style.unicode => other.symbol(),
+        other => other.ascii(),
     };
     let cell = Cell::new(text);
-    if !colour {
+    if !style.colour {
         return cell;
     }
     match c {
@@ -60,7 +58,8 @@ fn credential_cell(c: &CredentialState, colour: bool) -> Cell {
     }
 }
 
-fn cells(r: &Row, fleet: bool, wide: bool, colour: bool) -> Vec<Cell> {
+fn cells(r: &Row, fleet: bool, wide: bool, style: Style) -> Vec<Cell> {
+    let colour = style.colour;
     let mut v = Vec::new();
     if fleet {
         v.push(Cell::new(dash(r.context.as_deref())));
@@ -84,7 +83,7 @@ fn cells(r: &Row, fleet: bool, wide: bool, colour: bool) -> Vec<Cell> {
             })
             .unwrap_or_else(|| "-".into()),
     ));
-    v.push(credential_cell(&r.credential, colour));
+    v.push(credential_cell(&r.credential, style));
     v.push(Cell::new(format!(
         "{}/{}/{}",
         r.pods.labelled, r.pods.injected, r.pods.total
@@ -101,7 +100,7 @@ fn cells(r: &Row, fleet: bool, wide: bool, colour: bool) -> Vec<Cell> {
 }
 
 /// The inspect table: one line per ServiceAccount, then each row's problems, numbered.
-pub fn inspect_table(report: &InspectReport, wide: bool, colour: bool) -> String {
+pub fn inspect_table(report: &InspectReport, wide: bool, style: Style) -> String {
     let fleet = report.fleet();
     let mut header = Vec::new();
     if fleet {
@@ -130,9 +129,9 @@ pub fn inspect_table(report: &InspectReport, wide: bool, colour: bool) -> String
     let rows = report
         .items
         .iter()
-        .map(|r| cells(r, fleet, wide, colour))
+        .map(|r| cells(r, fleet, wide, style))
         .collect();
-    let mut s = render(&header, rows, colour);
+    let mut s = render(&header, rows, style.colour);
     let problems: Vec<_> = report.items.iter().filter(|r| !r.ok()).collect();
     if !problems.is_empty() {
         s.push_str("\nProblems:\n");
@@ -157,7 +156,11 @@ pub fn inspect_table(report: &InspectReport, wide: bool, colour: bool) -> String
             ));
         }
     }
-    s.push_str("\nPODS = labelled/injected/total; CREDENTIAL: ✔ exact match, ‼ near miss, × missing, - not checked\n");
+    s.push_str(if style.unicode {
+        "\nPODS = labelled/injected/total; CREDENTIAL: ✔ exact match, ‼ near miss, × missing, - not checked\n"
+    } else {
+        "\nPODS = labelled/injected/total; CREDENTIAL: ok exact match, !! near miss, x missing, - not checked\n"
+    });
     s
 }
 
@@ -174,15 +177,21 @@ pub fn inspect(
     }
     match format {
         None | Some(OutputFormat::Table) => {
-            out.write_all(inspect_table(report, false, colour()).as_bytes())?
+            out.write_all(inspect_table(report, false, Style::stdout()).as_bytes())?
         }
         Some(OutputFormat::Wide) => {
-            out.write_all(inspect_table(report, true, colour()).as_bytes())?
+            out.write_all(inspect_table(report, true, Style::stdout()).as_bytes())?
         }
         Some(OutputFormat::Terraform) => {
             out.write_all(export::terraform(report, azurerm).as_bytes())?
         }
         Some(OutputFormat::Bicep) => out.write_all(export::bicep_file(report).as_bytes())?,
+        Some(OutputFormat::Dot) => {
+            out.write_all(super::graph::dot::render(&super::graph::build(report)).as_bytes())?
+        }
+        Some(OutputFormat::Mermaid) => {
+            out.write_all(super::graph::mermaid::render(&super::graph::build(report)).as_bytes())?
+        }
         Some(f) => super::structured(report, f, out)?,
     }
     Ok(())
@@ -191,7 +200,7 @@ pub fn inspect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::{AzureSummary, Filter, rows, tests::*};
+    use crate::inspect::{Filter, rows, tests::*};
     use crate::wi::names;
 
     #[test]
@@ -204,18 +213,12 @@ mod tests {
             ],
         );
         let az = azure(vec![cred("fic", ISS, &names::subject("ns", "app"))]);
-        let report = InspectReport {
-            clusters: vec![],
-            azure: AzureSummary {
-                checked: true,
-                subscription: None,
-                identities: 1,
-                requests: 0,
-            },
-            items: rows(&c, Some(&az), Filter::Bindings),
-            notes: vec![],
+        let report = report(rows(&c, Some(&az), Filter::Bindings), true);
+        let unicode = Style {
+            colour: false,
+            unicode: true,
         };
-        let t = inspect_table(&report, false, false);
+        let t = inspect_table(&report, false, unicode);
         let lines: Vec<_> = t.lines().collect();
         assert_eq!(
             lines[0],
@@ -226,7 +229,29 @@ mod tests {
         assert!(lines[2].starts_with("ns          plain (!)"));
         assert!(t.contains("ns/plain: 1 labelled pod(s) use it"));
         assert!(!t.contains('\u{1b}'), "no escape codes when plain");
-        let w = inspect_table(&report, true, false);
+        let ascii = inspect_table(&report, false, Style::PLAIN);
+        assert!(
+            ascii
+                .lines()
+                .nth(1)
+                .unwrap()
+                .ends_with("id-app/rg   ok           1/1/1"),
+            "{ascii}"
+        );
+        assert!(ascii.is_ascii(), "{ascii}");
+        let coloured = inspect_table(
+            &report,
+            false,
+            Style {
+                colour: true,
+                unicode: true,
+            },
+        );
+        assert!(
+            coloured.contains("\u{1b}["),
+            "colour when asked: {coloured}"
+        );
+        let w = inspect_table(&report, true, unicode);
         assert!(w.lines().next().unwrap().ends_with(
             "TENANT   ISSUER                        TOKEN-EXPIRATION   CREDENTIAL-NAME   ROLES"
         ));

@@ -83,6 +83,12 @@ impl Credential {
     }
 }
 
+/// An identity holding this many credentials is close to Azure's limit of
+/// [`MAX_FEDERATED_CREDENTIALS`](super::keys::MAX_FEDERATED_CREDENTIALS): two more bindings at most.
+pub fn near_limit(count: usize) -> bool {
+    count + 2 >= super::keys::MAX_FEDERATED_CREDENTIALS
+}
+
 /// Finds the credential Entra would accept for `want`, or the nearest one.
 pub fn find(credentials: &[Credential], want: &Wanted) -> Match {
     let mut best: Option<(&Credential, Vec<String>)> = None;

@@ -44,7 +44,6 @@ pub const CONFIG_MAP: &str = "azure-wi-webhook-config";
 /// Where the Helm chart installs the webhook.
 pub const HELM_NAMESPACE: &str = "azure-workload-identity-system";
 
-
 /// The namespaces to read the webhook's ConfigMap from, in order: each install's own (the
 /// MutatingWebhookConfiguration's `clientConfig.service.namespace`); for an install reached by
 /// URL (or when none could be listed), the two places the chart and the add-on use.
@@ -60,7 +59,11 @@ pub fn config_namespaces(installs: &[&Install]) -> Vec<String> {
             add(ns);
         }
     }
-    if installs.is_empty() || installs.iter().any(|i| i.service_namespace.as_deref().is_none()) {
+    if installs.is_empty()
+        || installs
+            .iter()
+            .any(|i| i.service_namespace.as_deref().is_none())
+    {
         add(HELM_NAMESPACE);
         add("kube-system");
     }

@@ -12,6 +12,9 @@
 #              containerd puts the same sentence in the exec's status message instead).
 #   read-only  securityContext.readOnlyRootFilesystem: the pod's /tmp and HOME are read-only.
 #
+# ground-exec-probe (ground-agent's check that kwok serves the pod's current Exec) prints the
+# Exec's marker variable and exits, whatever the image.
+#
 # Otherwise: enter a private mount namespace, put the pod's root var/run/secrets over
 # /var/run/secrets and its tmp over /tmp, cd /, and exec the real command found on the
 # container's PATH.
@@ -22,6 +25,13 @@ if [ "$pod" = "$cdir" ] || [ ! -d "$pod/root/var/run/secrets" ]; then
   echo "ground exec shim: $cdir is not a ground container dir (no ../../root/var/run/secrets)" >&2
   exit 126
 fi
+# ground-agent's probe (see agent/src/exec_probe.rs): answer with the marker of the Exec kwok
+# ran this with; every other command never sees the marker.
+if [ "$name" = ground-exec-probe ]; then
+  printf '%s\n' "${AZWI_GROUND_EXEC-}"
+  exit 0
+fi
+unset AZWI_GROUND_EXEC
 if [ -e "$cdir/no-shell" ]; then
   printf 'OCI runtime exec failed: exec failed: unable to start container process: exec: "%s": executable file not found in $PATH: unknown\n' "$name" >&2
   exit 126

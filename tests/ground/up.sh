@@ -316,7 +316,7 @@ start kube-controller-manager "$GROUND_BIN/kube-controller-manager" --kubeconfig
   --concurrent-gc-syncs 5 --kube-api-qps 100 --kube-api-burst 200
 
 mkdir -p /var/run/secrets # mount point for the exec shim's per-pod view
-for c in sh bash cat env printenv ls test head base64 az id stat echo true false; do
+for c in sh bash cat env printenv ls test head base64 az id stat echo true false ground-exec-probe; do
   ln -s "$GROUND_DIR/exec-shim.sh" "$DIR/shim/$c"
 done
 cp "$GROUND_DIR/kwok-stages.yaml" "$DIR/kwok.yaml"

@@ -14,17 +14,17 @@ use crate::support::{
     fixtures,
 };
 
-struct Arranged {
-    ns: String,
-    sub: Sub,
-    client_id: String,
-    identity_id: String,
+pub(crate) struct Arranged {
+    pub ns: String,
+    pub sub: Sub,
+    pub client_id: String,
+    pub identity_id: String,
 }
 
 /// good: identity + exact credential + annotated SA + labelled injected pod.
 /// near: same identity, credential issuer without the trailing slash, one unlabelled pod.
 /// plain: no annotation, but a labelled pod uses it.
-async fn arrange(prefix: &str) -> Arranged {
+pub(crate) async fn arrange(prefix: &str) -> Arranged {
     let g = Ground::get();
     let client = g.client().await;
     let sub = Sub::new().await;
@@ -241,7 +241,7 @@ async fn no_azure_is_the_cluster_view_with_a_note() {
     }
 }
 
-/// Structural checks; `terraform fmt` parses the HCL when terraform is installed.
+/// The Terraform export, parsed as HCL, for the current azurerm major and the previous one.
 #[tokio::test]
 async fn exports_terraform_and_bicep() {
     let a = arrange("inspect-export").await;
@@ -314,34 +314,44 @@ async fn exports_terraform_and_bicep() {
         assert!(tf4.contains(&attr), "{attr} in\n{tf4}");
     }
     assert!(!tf4.contains("user_assigned_identity_id"), "{tf4}");
-    if let Ok(terraform) = which_terraform() {
-        for text in [&tf, &tf4] {
-            let mut child = std::process::Command::new(&terraform)
-                .args(["fmt", "-"])
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(text.as_bytes())
-                .unwrap();
-            let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "terraform fmt rejects the export: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert_eq!(
-                String::from_utf8_lossy(&out.stdout),
-                text.as_str(),
-                "the export is written as terraform fmt writes it"
-            );
-        }
+    // Both exports parse as HCL 2 (the syntax Terraform reads), and the parsed resource holds
+    // the values, not just text that looks like them.
+    for (text, id_attr, id_value) in [
+        (&tf, "user_assigned_identity_id", canonical.as_str()),
+        (&tf4, "parent_id", canonical.as_str()),
+    ] {
+        let body: hcl::Body =
+            hcl::from_str(text).unwrap_or_else(|e| panic!("not HCL: {e}\n{text}"));
+        let fic = body
+            .blocks()
+            .find(|b| {
+                b.identifier() == "resource"
+                    && b.labels().iter().map(|l| l.as_str()).collect::<Vec<_>>()
+                        == ["azurerm_federated_identity_credential", ident.as_str()]
+            })
+            .unwrap_or_else(|| panic!("no resource block {ident} in\n{text}"));
+        let attr = |k: &str| {
+            fic.body()
+                .attributes()
+                .find(|a| a.key() == k)
+                .map(|a| a.expr().clone())
+                .unwrap_or_else(|| panic!("no {k} in {ident}:\n{text}"))
+        };
+        assert_eq!(attr(id_attr), hcl::Expression::from(id_value), "{text}");
+        assert_eq!(
+            attr("subject"),
+            hcl::Expression::from(format!("system:serviceaccount:{ns}:good")),
+            "{text}"
+        );
+        assert_eq!(
+            attr("audience"),
+            hcl::Expression::Array(vec![hcl::Expression::from("api://AzureADTokenExchange")]),
+            "{text}"
+        );
+        assert!(
+            body.blocks().any(|b| b.identifier() == "import"),
+            "an import block adopts the existing credential:\n{text}"
+        );
     }
 
     let (bicep, _) = ok(&["inspect", "-n", ns, "-o", "bicep"], &env);
@@ -444,22 +454,10 @@ async fn the_webhook_tenant_is_read_where_the_add_on_lives() {
     assert_eq!(row["problems"], json!([]), "{row}");
 }
 
-fn which_terraform() -> Result<std::path::PathBuf, ()> {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("terraform"))
-        .find(|p| p.is_file())
-        .ok_or(())
-}
-
-/// Two contexts for the same ground: a second kubeconfig names them, merged via KUBECONFIG,
-/// so no credential is copied to disk.
-#[tokio::test]
-async fn fleet_of_two_contexts() {
-    let a = arrange("inspect-fleet").await;
-    let g = Ground::get();
-    let ns = a.ns.as_str();
+/// Two contexts for the same ground, `fleet-a` and `fleet-b`: a second kubeconfig names them,
+/// merged via KUBECONFIG, so no credential is copied to disk. Returns the plugin's environment
+/// and that file (for the caller to remove).
+pub(crate) fn fleet_env(a: &Arranged) -> (Vec<(String, String)>, std::path::PathBuf) {
     let extra = std::env::temp_dir().join(format!("azwi-fleet-{:08x}.yaml", rand::random::<u32>()));
     std::fs::write(
         &extra,
@@ -472,8 +470,20 @@ async fn fleet_of_two_contexts() {
     let mut env = a.sub.env();
     env.push((
         "KUBECONFIG".into(),
-        format!("{}{sep}{}", g.kubeconfig().display(), extra.display()),
+        format!(
+            "{}{sep}{}",
+            Ground::get().kubeconfig().display(),
+            extra.display()
+        ),
     ));
+    (env, extra)
+}
+
+#[tokio::test]
+async fn fleet_of_two_contexts() {
+    let a = arrange("inspect-fleet").await;
+    let ns = a.ns.as_str();
+    let (env, extra) = fleet_env(&a);
     let (table, _) = ok(&["inspect", "--context", "fleet-a,fleet-b", "-n", ns], &env);
     let (json_text, _) = ok(
         &[

@@ -9,6 +9,8 @@ mod dist;
 mod doctor;
 mod exchange;
 mod exec_login;
+mod graph;
 mod ground;
 mod inspect;
+mod output;
 mod tour;

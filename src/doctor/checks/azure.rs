@@ -185,7 +185,7 @@ pub fn azure_credential_count(f: &Facts) -> Verdict {
             format!("{n} of {max} federated credentials: no room for this binding"),
             full_hint,
         )
-    } else if n + 2 >= max {
+    } else if credential::near_limit(n) {
         Verdict::warn(
             format!("{n} of {max} federated credentials"),
             "near the limit of 20 per identity or application: plan another one for new clusters or namespaces",

@@ -15,7 +15,7 @@ use crate::{
     azure::entra,
     ctx::Ctx,
     doctor::model::{AppEnv, Exchange, Fact, Gap, TokenFacts, TokenSource},
-    k8s::objects::PodTokenRequest,
+    k8s::{exec::ExecOutput, objects::PodTokenRequest},
     wi::{
         claims::Jwt,
         jwks::{self, Jwks},
@@ -34,8 +34,11 @@ pub struct ContainerRead {
     pub token: Result<String, String>,
 }
 
+/// The line READ_SCRIPT prints between the variables and the token.
+const SEPARATOR: &str = "--azwi--\n";
+
 pub fn parse_read(stdout: &str, stderr: &str) -> ContainerRead {
-    let (head, body) = stdout.split_once("--azwi--\n").unwrap_or((stdout, ""));
+    let (head, body) = stdout.split_once(SEPARATOR).unwrap_or((stdout, ""));
     let env: BTreeMap<String, String> = head
         .lines()
         .filter_map(|l| l.split_once('='))
@@ -52,6 +55,29 @@ pub fn parse_read(stdout: &str, stderr: &str) -> ContainerRead {
         Ok(body.trim().to_string())
     };
     ContainerRead { env, token }
+}
+
+/// Why the read script never ran, when it did not: the exec was accepted but the runtime (or
+/// kwok, or a kubelet without the container) answered with a failure and no output. Its
+/// variables are then unknown, not absent: reading empty output as "no AZURE_* variables"
+/// would send the user to fix a pod spec that is fine.
+pub fn script_did_not_run(out: &ExecOutput) -> Option<String> {
+    if out.stdout.contains(SEPARATOR) || out.missing_executable().is_some() {
+        return None;
+    }
+    let said = [
+        out.message.as_deref().unwrap_or_default(),
+        out.stderr.trim(),
+    ]
+    .into_iter()
+    .filter(|t| !t.is_empty())
+    .collect::<Vec<_>>()
+    .join("; ");
+    Some(if said.is_empty() {
+        "the exec ended without output or status".to_string()
+    } else {
+        said
+    })
 }
 
 /// Where the token's signature is checked: the cluster's JWKS, fetched in wave 2.
@@ -165,6 +191,9 @@ pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Co
         Some(Err(e)) => return failed(gap(&e)),
         Some(Ok(out)) => out,
     };
+    if let Some(why) = script_did_not_run(&out) {
+        return failed(Gap::unreachable(why));
+    }
     let (app, token, source) = match out.missing_executable() {
         None => {
             let r = parse_read(&out.stdout, &out.stderr);
@@ -339,6 +368,54 @@ pub async fn exchange(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn exec_out(stdout: &str, stderr: &str, message: Option<&str>) -> ExecOutput {
+        ExecOutput {
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+            exit_code: message.map_or(Some(0), |_| None),
+            message: message.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn an_exec_that_never_ran_the_script_is_not_an_empty_environment() {
+        // kwok v0.8.0 pkg/kwok/server/debugging_exec.go getExecTarget answers this way while it
+        // has no Exec for the pod; the API server relays it as a Failure status, no output.
+        let kwok = "no exec found for container \"app\" in pod \"ns/app\"";
+        let why = script_did_not_run(&exec_out("", "", Some(kwok))).unwrap();
+        assert_eq!(why, kwok);
+        let why = script_did_not_run(&exec_out(
+            "",
+            "OCI runtime exec failed: container not running\n",
+            Some("command terminated with non-zero exit code"),
+        ))
+        .unwrap();
+        assert!(why.contains("container not running"), "{why}");
+        assert!(script_did_not_run(&exec_out("", "", None)).is_some());
+    }
+
+    #[test]
+    fn a_script_that_ran_is_read_whatever_its_exit_code() {
+        // The variables were printed; `cat` of a missing token file failed afterwards.
+        let out = exec_out(
+            "AZURE_FEDERATED_TOKEN_FILE=/x\n--azwi--\n",
+            "cat: /x: No such file or directory\n",
+            Some(
+                "command terminated with non-zero exit code: error executing command [sh -c ...], exit code 1",
+            ),
+        );
+        assert_eq!(script_did_not_run(&out), None);
+        // A distroless container is read another way (its spec), not reported as unreachable.
+        let distroless = exec_out(
+            "",
+            "",
+            Some(
+                "OCI runtime exec failed: exec failed: unable to start container process: exec: \"sh\": executable file not found in $PATH: unknown",
+            ),
+        );
+        assert_eq!(script_did_not_run(&distroless), None);
+    }
 
     #[test]
     fn parses_the_container_read() {

@@ -1,5 +1,6 @@
 //! Test control API under `/_emulator/` (no auth, JSON). Documented in README.md.
 
+mod aks;
 mod authz;
 
 use std::sync::Arc;
@@ -86,6 +87,7 @@ pub fn router(st: Shared) -> Router {
             get(token_requests),
         )
         .merge(authz::routes())
+        .merge(aks::routes())
         .with_state(st)
 }
 
@@ -325,6 +327,7 @@ async fn register_cluster(State(st): State<Shared>, Path(sub): Path<String>, bod
         workload_identity: c.workload_identity.unwrap_or(true),
         kubernetes_version: c.kubernetes_version.unwrap_or_else(|| "1.33.2".into()),
         api_server: c.kube_api_server,
+        ..Default::default()
     };
     let v = crate::arm::aks::cluster_json(&s.id, &cluster);
     s.clusters

@@ -77,8 +77,10 @@ pub struct Subscription {
     pub deny_assignments: BTreeMap<String, DenyAssignment>,
     /// The management group this subscription sits in (lower-case name).
     pub management_group: Option<String>,
-    /// Long-running operations (id -> when they finish), polled at their Location.
-    pub operations: HashMap<String, Instant>,
+    /// Long-running operations by id, polled at their Location / Azure-AsyncOperation.
+    pub operations: HashMap<String, crate::arm::lro::Operation>,
+    /// Errors the next identity-binding operations end with (control API), oldest first.
+    pub binding_failures: std::collections::VecDeque<Value>,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -148,6 +150,7 @@ impl Subscription {
             deny_assignments: BTreeMap::new(),
             management_group: None,
             operations: HashMap::new(),
+            binding_failures: Default::default(),
         }
     }
 }
@@ -247,6 +250,7 @@ pub struct PrincipalRef {
     pub kind: String,
 }
 
+#[derive(Default)]
 pub struct Cluster {
     pub rg: String,
     pub name: String,
@@ -257,6 +261,35 @@ pub struct Cluster {
     pub kubernetes_version: String,
     /// The Kubernetes API server the cluster's kubeconfigs point at (control API).
     pub api_server: Option<ApiServer>,
+    /// `properties.dnsPrefix` of an ARM PUT (the name otherwise).
+    pub dns_prefix: Option<String>,
+    pub tags: Map<String, Value>,
+    pub state: ProvisioningState,
+    /// Keyed by lower-case binding name.
+    pub identity_bindings: BTreeMap<String, crate::arm::identity_bindings::IdentityBinding>,
+}
+
+/// `provisioningState` of AKS resources (managedClusters, identityBindings).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum ProvisioningState {
+    #[default]
+    Succeeded,
+    Creating,
+    Updating,
+    Deleting,
+    Failed,
+}
+
+impl ProvisioningState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "Succeeded",
+            Self::Creating => "Creating",
+            Self::Updating => "Updating",
+            Self::Deleting => "Deleting",
+            Self::Failed => "Failed",
+        }
+    }
 }
 
 /// Where and how a kubeconfig from listClusterUserCredential reaches the API server.

@@ -17,11 +17,7 @@ use serde_json::{Value, json};
 const API: &str = "api-version=2022-04-01";
 
 fn data(rel: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
-        .join(rel);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
+    common::data_json(rel.strip_prefix("azure-api/").unwrap_or(rel))
 }
 
 fn assignment_path(scope: &str) -> String {

@@ -10,43 +10,11 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::authz::{ids, principal};
-use common::{Ctx, Sub, assert_arm_error};
+use common::{Ctx, Sub, assert_arm_error, shape};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const API: &str = "api-version=2022-04-01";
-
-/// Keys and value types of a JSON document, as paths (`a.b[].c:string`).
-fn shape_of(v: &Value, at: &str, out: &mut BTreeSet<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m {
-                shape_of(x, &format!("{at}.{k}"), out);
-            }
-        }
-        Value::Array(a) => {
-            for x in a {
-                shape_of(x, &format!("{at}[]"), out);
-            }
-        }
-        Value::Null => {}
-        Value::String(_) => {
-            out.insert(format!("{at}:string"));
-        }
-        Value::Bool(_) => {
-            out.insert(format!("{at}:bool"));
-        }
-        Value::Number(_) => {
-            out.insert(format!("{at}:number"));
-        }
-    }
-}
-
-fn shape(v: &Value) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    shape_of(v, "", &mut out);
-    out
-}
 
 /// Replaces the examples' placeholders with this test's subscription, resource group and principals.
 fn localize(text: &str, s: &Sub, p1: &str, p2: &str) -> Value {

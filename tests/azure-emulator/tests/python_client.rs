@@ -11,14 +11,7 @@ use serde_json::json;
 
 /// `$AZWI_PY_VENV` or `${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-azwi-ground/venv` (setup.sh's).
 fn venv() -> PathBuf {
-    if let Some(v) = std::env::var_os("AZWI_PY_VENV") {
-        return PathBuf::from(v);
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .expect("HOME or XDG_CACHE_HOME");
-    cache.join("kubectl-azwi-ground/venv")
+    common::venv("AZWI_PY_VENV", "venv")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,41 +27,24 @@ async fn microsoft_python_sdk_against_emulator() {
     let ctx = Ctx::new().await;
     let s = ctx.subscription(json!({})).await;
     ctx.put_rg(&s, "py-rg").await;
-    let ca = std::env::temp_dir().join(format!("azure-emulator-ca-{}.pem", uuid::Uuid::new_v4()));
-    std::fs::write(&ca, ctx.emu.ca_pem()).unwrap();
-
-    let out = tokio::process::Command::new(&python)
-        .args([
-            "-m",
-            "pytest",
-            "tests/python",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-        ])
-        .current_dir(&repo)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("AZWI_EMULATOR_URL", ctx.emu.url())
-        .env("AZWI_EMULATOR_CA", &ca)
-        .env("REQUESTS_CA_BUNDLE", &ca)
-        .env("SSL_CERT_FILE", &ca)
-        .env("AZWI_TENANT_ID", &s.tenant)
-        .env("AZWI_SUBSCRIPTION_ID", &s.sub)
-        .env("AZWI_CLIENT_ID", &s.owner_client_id)
-        .env("AZWI_CLIENT_SECRET", &s.owner_secret)
-        .env("AZWI_RESOURCE_GROUP", "py-rg")
-        .env_remove("AZURE_AUTHORITY_HOST")
-        .output()
-        .await
-        .expect("run pytest");
-    let _ = std::fs::remove_file(&ca);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "pytest failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
+    let ca = ctx.ca_file();
+    let mut cmd = common::python(&ctx, &python, &ca, &s);
+    cmd.args([
+        "-m",
+        "pytest",
+        "tests/python",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    ])
+    .current_dir(&repo)
+    .env("AZWI_EMULATOR_CA", &ca)
+    .env("SSL_CERT_FILE", &ca)
+    .env("AZWI_CLIENT_ID", &s.owner_client_id)
+    .env("AZWI_CLIENT_SECRET", &s.owner_secret)
+    .env("AZWI_RESOURCE_GROUP", "py-rg")
+    .env_remove("AZURE_AUTHORITY_HOST");
+    let stdout = common::run_python(cmd, &ca).await;
     assert!(stdout.contains("1 passed"), "{stdout}");
 
     // Server side: the identity with exactly fic-a, and the writes the SDK made.

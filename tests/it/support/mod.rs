@@ -125,7 +125,12 @@ impl Ground {
             .env_remove("AZURE_CLIENT_ID")
             .env_remove("AZURE_CLIENT_SECRET")
             .env_remove("AZURE_TENANT_ID")
-            .env_remove("AZURE_FEDERATED_TOKEN_FILE");
+            .env_remove("AZURE_FEDERATED_TOKEN_FILE")
+            // A UTF-8 locale, whatever the runner's: the tables show ✔ ‼ × (tests/it/output.rs
+            // sets LC_ALL=C for the ASCII fallback).
+            .env("LANG", "C.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_CTYPE");
         c
     }
 }

@@ -1,4 +1,5 @@
-//! Microsoft.ContainerService managedClusters: read-only; clusters come from the control API.
+//! Microsoft.ContainerService managedClusters: reads and the credential POSTs; clusters come
+//! from the control API or an ARM PUT (aks_write.rs).
 
 use axum::http::StatusCode;
 use base64::Engine;
@@ -25,14 +26,14 @@ pub fn cluster_json(sub: &str, c: &Cluster) -> Value {
         "id": format!("/subscriptions/{sub}/resourcegroups/{}/providers/{CLUSTER_TYPE}/{}", c.rg, c.name),
         "location": c.location,
         "name": c.name,
-        "tags": {},
+        "tags": c.tags,
         "type": "Microsoft.ContainerService/ManagedClusters",
         "properties": {
-            "provisioningState": "Succeeded",
+            "provisioningState": c.state.as_str(),
             "powerState": {"code": "Running"},
             "kubernetesVersion": c.kubernetes_version,
             "currentKubernetesVersion": c.kubernetes_version,
-            "dnsPrefix": c.name,
+            "dnsPrefix": c.dns_prefix.as_deref().unwrap_or(&c.name),
             "fqdn": c.fqdn,
             "azurePortalFQDN": c.fqdn,
             "nodeResourceGroup": format!("MC_{}_{}_{}", c.rg, c.name, c.location),

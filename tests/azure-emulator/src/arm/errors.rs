@@ -10,6 +10,9 @@ pub struct ArmError {
     pub code: String,
     pub message: String,
     pub headers: Vec<(HeaderName, String)>,
+    /// The request field at fault; with it the body carries the whole common-types
+    /// ErrorDetail (`target`, `details`, `additionalInfo`), as AKS answers.
+    pub target: Option<String>,
 }
 
 impl ArmError {
@@ -19,6 +22,7 @@ impl ArmError {
             code: code.to_string(),
             message: message.into(),
             headers: Vec::new(),
+            target: None,
         }
     }
 
@@ -28,6 +32,11 @@ impl ArmError {
 
     pub fn with_header(mut self, name: HeaderName, value: String) -> Self {
         self.headers.push((name, value));
+        self
+    }
+
+    pub fn with_target(mut self, target: &str) -> Self {
+        self.target = Some(target.to_string());
         self
     }
 
@@ -78,11 +87,13 @@ impl ArmError {
 
 impl IntoResponse for ArmError {
     fn into_response(self) -> Response {
-        let mut resp = (
-            self.status,
-            axum::Json(json!({"error": {"code": self.code, "message": self.message}})),
-        )
-            .into_response();
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(t) = self.target {
+            error["target"] = json!(t);
+            error["details"] = json!([]);
+            error["additionalInfo"] = json!([]);
+        }
+        let mut resp = (self.status, axum::Json(json!({"error": error}))).into_response();
         for (name, value) in self.headers {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 resp.headers_mut().insert(name, v);

@@ -2,8 +2,11 @@
 //! write counting happen here, in that order, before a resource provider handler runs.
 
 pub mod aks;
+pub mod aks_write;
 pub mod authz;
 pub mod errors;
+pub mod identity_bindings;
+pub mod lro;
 pub mod metadata;
 pub mod msi;
 pub mod rbac;
@@ -133,6 +136,20 @@ pub enum Route {
         name: String,
         admin: bool,
     },
+    /// `.../managedClusters/{cluster}/identityBindings[/{name}]` (name None = the list).
+    IdentityBindings {
+        sub: String,
+        rg: String,
+        cluster: String,
+        name: Option<String>,
+    },
+    /// `.../providers/Microsoft.ContainerService/locations/{region}/operations/{id}`, or its
+    /// `operationresults/{id}` (the Location) when `result`.
+    AksOperation {
+        sub: String,
+        id: String,
+        result: bool,
+    },
     RoleAssignments {
         scope: String,
     },
@@ -170,7 +187,9 @@ impl Route {
             | Route::Fic { sub, .. }
             | Route::Clusters { sub, .. }
             | Route::Cluster { sub, .. }
-            | Route::ClusterCredential { sub, .. } => Some(sub.clone()),
+            | Route::ClusterCredential { sub, .. }
+            | Route::IdentityBindings { sub, .. }
+            | Route::AksOperation { sub, .. } => Some(sub.clone()),
             Route::RoleAssignments { scope }
             | Route::RoleAssignment { scope, .. }
             | Route::RoleDefinitions { scope }
@@ -207,6 +226,10 @@ impl Route {
             (Route::RoleAssignment { .. }, "DELETE") => "RoleAssignments_Delete",
             (Route::RoleDefinition { .. }, "PUT") => "RoleDefinitions_CreateOrUpdate",
             (Route::RoleDefinition { .. }, "DELETE") => "RoleDefinitions_Delete",
+            (Route::Cluster { .. }, "PUT") => "ManagedClusters_CreateOrUpdate",
+            (Route::Cluster { .. }, "DELETE") => "ManagedClusters_Delete",
+            (Route::IdentityBindings { .. }, "PUT") => "IdentityBindings_CreateOrUpdate",
+            (Route::IdentityBindings { .. }, "DELETE") => "IdentityBindings_Delete",
             // A POST that only reads (the kubeconfig): nothing is written.
             (Route::ClusterCredential { .. }, _) => return None,
             (_, "PUT" | "PATCH" | "DELETE" | "POST") => "Other_Write",
@@ -245,6 +268,19 @@ impl Route {
             Route::Clusters { .. } | Route::Cluster { .. } => {
                 "Microsoft.ContainerService/managedClusters"
             }
+            Route::IdentityBindings { .. } => {
+                "Microsoft.ContainerService/managedClusters/identityBindings"
+            }
+            Route::AksOperation { result, .. } => {
+                return Some(format!(
+                    "Microsoft.ContainerService/locations/{}/read",
+                    if *result {
+                        "operationresults"
+                    } else {
+                        "operations"
+                    }
+                ));
+            }
             Route::RoleAssignments { .. } | Route::RoleAssignment { .. } => {
                 "Microsoft.Authorization/roleAssignments"
             }
@@ -274,9 +310,11 @@ impl Route {
                 "userAssignedIdentities/federatedIdentityCredentials",
                 &MSI_VERSIONS[3..],
             ),
-            Route::Clusters { .. } | Route::Cluster { .. } | Route::ClusterCredential { .. } => {
-                ("managedClusters", AKS_VERSIONS)
-            }
+            Route::Clusters { .. }
+            | Route::Cluster { .. }
+            | Route::ClusterCredential { .. }
+            | Route::AksOperation { .. } => ("managedClusters", AKS_VERSIONS),
+            Route::IdentityBindings { .. } => ("managedClusters/identityBindings", IB_VERSIONS),
             Route::RoleAssignments { .. } | Route::RoleAssignment { .. } => {
                 ("roleAssignments", RA_VERSIONS)
             }
@@ -341,7 +379,20 @@ const AKS_VERSIONS: &[&str] = &[
     // stable/2026-04-01/managedClusters.json in azure-rest-api-specs; 2026-06-01 is what
     // azure-mgmt-containerservice 41.6.0 (pinned by azure-cli 2.91.0) sends by default.
     "2026-04-01",
+    // azure-mgmt-containerservice 41.8.0 validates identity bindings for 2026-04-01 through
+    // 2026-08-01 (its default), so managedClusters has each of them.
+    "2026-05-01",
     "2026-06-01",
+    "2026-07-01",
+    "2026-08-01",
+];
+/// identityBindings: stable from 2026-04-01 (stable/2026-04-01/managedClusters.json).
+const IB_VERSIONS: &[&str] = &[
+    "2026-04-01",
+    "2026-05-01",
+    "2026-06-01",
+    "2026-07-01",
+    "2026-08-01",
 ];
 const RA_VERSIONS: &[&str] = &[
     "2015-07-01",
@@ -448,6 +499,19 @@ fn parse_route(path: &str) -> Option<Route> {
         [a, sub, p, ns, t] if eq(a, "subscriptions") && eq(p, "providers") => {
             provider_list(ns, t, s(sub), None)
         }
+        [a, sub, p, ns, l, _region, kind, id]
+            if eq(a, "subscriptions")
+                && eq(p, "providers")
+                && eq(ns, "Microsoft.ContainerService")
+                && eq(l, "locations")
+                && (eq(kind, "operations") || eq(kind, "operationresults")) =>
+        {
+            Some(Route::AksOperation {
+                sub: s(sub),
+                id: s(id),
+                result: eq(kind, "operationresults"),
+            })
+        }
         [a, sub, b, rg, p, ns, t, rest @ ..]
             if eq(a, "subscriptions") && eq(b, "resourcegroups") && eq(p, "providers") =>
         {
@@ -491,6 +555,19 @@ fn parse_route(path: &str) -> Option<Route> {
                         sub,
                         rg,
                         name: s(name),
+                    })
+                }
+                [name, ib, rest @ ..]
+                    if eq(ns, "Microsoft.ContainerService")
+                        && eq(t, "managedClusters")
+                        && eq(ib, "identityBindings")
+                        && rest.len() <= 1 =>
+                {
+                    Some(Route::IdentityBindings {
+                        sub,
+                        rg,
+                        cluster: s(name),
+                        name: rest.first().map(|n| s(n)),
                     })
                 }
                 [name, action]
@@ -626,6 +703,7 @@ async fn handle_inner(
     let mut delay = None;
     if let Some(sub_id) = route.subscription() {
         let mut w = st.world();
+        lro::settle(&mut w);
         let sub = w
             .subs
             .get(&sub_id.to_ascii_lowercase())
@@ -721,6 +799,21 @@ async fn handle_inner(
         ) => msi::write_fic(&req, sub, rg, identity, name).await,
         (Route::Clusters { sub, rg }, "GET") => aks::list_clusters(&req, sub, rg.as_deref()),
         (Route::Cluster { sub, rg, name }, "GET") => aks::get_cluster(&req, sub, rg, name),
+        (Route::Cluster { sub, rg, name }, "PUT") => aks_write::put(&req, sub, rg, name),
+        (Route::Cluster { sub, rg, name }, "DELETE") => aks_write::delete(&req, sub, rg, name),
+        (
+            Route::IdentityBindings {
+                sub,
+                rg,
+                cluster,
+                name,
+            },
+            m,
+        ) => identity_bindings::route(&req, m, sub, rg, cluster, name.as_deref()),
+        (Route::AksOperation { sub, id, result }, "GET") => match result {
+            true => lro::result(&req, sub, id),
+            false => lro::status(&req, sub, id),
+        },
         (
             Route::ClusterCredential {
                 sub,
@@ -904,6 +997,20 @@ pub fn json(status: StatusCode, v: Value) -> ArmResult {
 
 pub fn empty(status: StatusCode) -> ArmResult {
     Ok(status.into_response())
+}
+
+/// `location` of a tracked resource's PUT body: 400 `LocationRequired` when absent or empty.
+pub fn required_location(body: &serde_json::Map<String, Value>) -> Result<String, ArmError> {
+    body.get("location")
+        .and_then(Value::as_str)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ArmError::bad_request(
+                "LocationRequired",
+                "The location property is required for this definition.",
+            )
+        })
 }
 
 /// Lookup helper shared by handlers: the subscription exists (checked by the front door).

@@ -179,17 +179,7 @@ pub fn identity(req: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult {
                 ));
             }
             let body = req.json_body()?;
-            let location = body
-                .get("location")
-                .and_then(Value::as_str)
-                .filter(|l| !l.is_empty())
-                .ok_or_else(|| {
-                    ArmError::bad_request(
-                        "LocationRequired",
-                        "The location property is required for this definition.",
-                    )
-                })?
-                .to_string();
+            let location = super::required_location(&body)?;
             let tags = tags_of(&body)?;
             let isolation = body
                 .get("properties")

@@ -92,17 +92,7 @@ pub fn resource_group(req: &Req<'_>, sub: &str, rg: &str) -> ArmResult {
         }
         Method::PUT => {
             let body = req.json_body()?;
-            let location = body
-                .get("location")
-                .and_then(Value::as_str)
-                .filter(|l| !l.is_empty())
-                .ok_or_else(|| {
-                    ArmError::bad_request(
-                        "LocationRequired",
-                        "The location property is required for this definition.",
-                    )
-                })?
-                .to_string();
+            let location = super::required_location(&body)?;
             let tags = body.get("tags").and_then(Value::as_object).cloned();
             if let Some(g) = s.rgs.get_mut(&k) {
                 // 409, as ARM answers it (jenkinsci/azure-vm-agents-plugin#110 and
@@ -149,10 +139,9 @@ pub fn resource_group(req: &Req<'_>, sub: &str, rg: &str) -> ArmResult {
             s.deny_assignments
                 .retain(|_, d| !super::authz::scope_covers(&scope, &d.properties.scope));
             let op = crate::store::guid().replace('-', "").to_ascii_uppercase();
-            s.operations.insert(
-                op.clone(),
-                std::time::Instant::now() + crate::store::secs(s.settings.async_operation_seconds),
-            );
+            let secs = s.settings.async_operation_seconds;
+            s.operations
+                .insert(op.clone(), super::lro::Operation::new("", secs, None));
             accepted(req, &s.id, &op, s.settings.retry_after_seconds)
         }
         _ => Err(ArmError::new(
@@ -182,7 +171,7 @@ fn accepted(req: &Req<'_>, sub: &str, op: &str, retry_after: u64) -> ArmResult {
 pub fn operation_result(req: &Req<'_>, sub: &str, id: &str) -> ArmResult {
     let mut w = req.st.world();
     let s = sub_mut(&mut w, sub)?;
-    let done_at = *s.operations.get(id).ok_or_else(|| {
+    let done_at = s.operations.get(id).map(|o| o.done_at).ok_or_else(|| {
         ArmError::new(
             StatusCode::NOT_FOUND,
             "NotFound",

@@ -1,8 +1,10 @@
 //! Shared helpers for the emulator's integration tests.
 #![allow(dead_code)]
 
+pub mod aks;
 pub mod authz;
 pub mod graph;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use azure_emulator::{Config, Emulator};
@@ -19,6 +21,57 @@ pub fn data_dir() -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// One vendored JSON file, `rel` under data/azure-api.
+pub fn data_json(rel: &str) -> Value {
+    let path = data_dir().join(rel);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A venv tests/python/setup.sh makes: `$var`, else
+/// `${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-azwi-ground/{name}`.
+pub fn venv(var: &str, name: &str) -> PathBuf {
+    if let Some(v) = std::env::var_os(var) {
+        return PathBuf::from(v);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .expect("HOME or XDG_CACHE_HOME");
+    cache.join("kubectl-azwi-ground").join(name)
+}
+
+/// `python` with what every Python client here needs: the emulator's URL and CA, the
+/// subscription and tenant.
+pub fn python(
+    ctx: &Ctx,
+    python: &std::path::Path,
+    ca: &std::path::Path,
+    s: &Sub,
+) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(python);
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("AZWI_EMULATOR_URL", ctx.emu.url())
+        .env("REQUESTS_CA_BUNDLE", ca)
+        .env("AZWI_TENANT_ID", &s.tenant)
+        .env("AZWI_SUBSCRIPTION_ID", &s.sub);
+    cmd
+}
+
+/// Runs it to the end; its stdout, or a failure with both streams.
+pub async fn run_python(mut cmd: tokio::process::Command, ca: &std::path::Path) -> String {
+    let out = cmd.output().await.expect("run python");
+    let _ = std::fs::remove_file(ca);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "python failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    stdout
 }
 
 pub async fn start() -> Emulator {
@@ -163,6 +216,26 @@ impl Ctx {
         (status, v, headers)
     }
 
+    /// The subscription's write counter (control API).
+    pub async fn writes(&self, s: &Sub) -> Value {
+        let path = format!("/_emulator/subscriptions/{}/writes", s.sub);
+        self.control(Method::GET, &path, json!({})).await
+    }
+
+    /// An unauthenticated GET of a JSON document (issuer discovery and the like).
+    pub async fn get_json(&self, url: &str) -> Value {
+        let r = self.http.get(url).send().await.unwrap();
+        r.json().await.unwrap()
+    }
+
+    /// The emulator's CA in a temporary file, for clients that read one (removed by the caller).
+    pub fn ca_file(&self) -> PathBuf {
+        let ca =
+            std::env::temp_dir().join(format!("azure-emulator-ca-{}.pem", uuid::Uuid::new_v4()));
+        std::fs::write(&ca, self.emu.ca_pem()).unwrap();
+        ca
+    }
+
     pub async fn put_rg(&self, s: &Sub, rg: &str) {
         let (st, b, _) = self
             .arm(
@@ -223,4 +296,36 @@ pub fn assert_arm_error(status: u16, body: &Value, want_status: u16, code: &str)
         1,
         "only `error` at the top: {body}"
     );
+}
+
+/// Keys and value types of a JSON document, as paths (`a.b[].c:string`).
+pub fn shape_of(v: &Value, at: &str, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                shape_of(x, &format!("{at}.{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                shape_of(x, &format!("{at}[]"), out);
+            }
+        }
+        Value::Null => {}
+        Value::String(_) => {
+            out.insert(format!("{at}:string"));
+        }
+        Value::Bool(_) => {
+            out.insert(format!("{at}:bool"));
+        }
+        Value::Number(_) => {
+            out.insert(format!("{at}:number"));
+        }
+    }
+}
+
+pub fn shape(v: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    shape_of(v, "", &mut out);
+    out
 }

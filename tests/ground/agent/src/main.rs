@@ -8,11 +8,13 @@
 //!   TTL; also writes the trivial configMap/downwardAPI parts of projected volumes;
 //! - wires `kubectl exec`: one kwok `Exec` object per pod, one entry per container, carrying that
 //!   container's env and the pod dir as workDir (the exec shim enters the pod's filesystem view);
+//! - proves kwok serves that Exec (a probe exec must see its marker, see exec_probe.rs);
 //! - marks the pod prepared (annotation) so kwok's pod stage turns it Running only once its
 //!   volumes and exec wiring exist, like a kubelet starts containers after mounting volumes.
 //!
 //! `ground-agent forward LISTEN CONNECT` is a byte pipe (tcp:HOST:PORT or unix:PATH on either
 //! side) used to reach webhooks that run in their own network namespace.
+mod exec_probe;
 mod forward;
 mod pod;
 

@@ -24,7 +24,7 @@ use serde_json::json;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::{Ctx, PREPARED_ANNOTATION};
+use crate::{Ctx, PREPARED_ANNOTATION, exec_probe};
 
 type BoxErr = Box<dyn std::error::Error + Send + Sync>;
 
@@ -284,18 +284,21 @@ async fn prepare(ctx: &Ctx, p: &Pod) -> Result<Vec<(TokenSource, Instant)>, BoxE
         scheduled.push((t, next));
     }
 
-    // kubectl exec wiring.
+    // kubectl exec wiring, marked so the probe below can tell this version of it from none.
+    let uid = p.uid().unwrap_or_default();
+    let marker = exec_probe::marker(&uid);
     let mut execs = Vec::new();
     for c in &containers {
+        let mut envs = container_env(ctx, p, c).await?;
+        envs.push(json!({ "name": exec_probe::MARKER_ENV, "value": marker }));
         execs.push(json!({
             "containers": [c.name],
             "local": {
                 "workDir": container_dir(&dir, &c.name).to_string_lossy(),
-                "envs": container_env(ctx, p, c).await?,
+                "envs": envs,
             },
         }));
     }
-    let uid = p.uid().unwrap_or_default();
     let exec = json!({
         "apiVersion": "kwok.x-k8s.io/v1alpha1",
         "kind": "Exec",
@@ -314,9 +317,13 @@ async fn prepare(ctx: &Ctx, p: &Pod) -> Result<Vec<(TokenSource, Instant)>, BoxE
         )
         .await?;
 
+    let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
+    if let Some(c) = spec.containers.first() {
+        exec_probe::prove(&api, &name, &c.name, &marker).await?;
+    }
+
     // Volumes and exec are in place: let kwok start the pod.
     if !p.annotations().contains_key(PREPARED_ANNOTATION) {
-        let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
         let patch = json!({ "metadata": { "annotations": { PREPARED_ANNOTATION: "true" } } });
         api.patch(&name, &PatchParams::default(), &Patch::Merge(patch))
             .await?;
