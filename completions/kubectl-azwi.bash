@@ -77,7 +77,7 @@ _kubectl__azwi() {
 
     case "${cmd}" in
         kubectl__azwi)
-            opts="-n -o -v -h -V --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help --version bind unbind inspect doctor exec-login can-i version completion help"
+            opts="-n -o -v -h -V --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help --version bind unbind inspect doctor exec-login can-i version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,6 +123,10 @@ _kubectl__azwi() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --graph-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -131,7 +135,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__bind)
-            opts="-g -n -o -v -h --identity --resource-group --create-identity --location --role --scope --workload --issuer --cluster --cluster-resource-group --token-expiration --credential-name --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-g -n -o -v -h --identity --resource-group --create-identity --location --role --scope --workload --issuer --cluster --cluster-resource-group --token-expiration --credential-name --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -225,6 +229,10 @@ _kubectl__azwi() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --graph-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -233,7 +241,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__can__subcmd__i)
-            opts="-n -o -v -h --scope --principal-id --data-action --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-n -o -v -h --scope --principal-id --data-action --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -287,6 +295,10 @@ _kubectl__azwi() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --graph-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -295,7 +307,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__completion)
-            opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help bash elvish fish powershell zsh"
+            opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,6 +353,10 @@ _kubectl__azwi() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --graph-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -349,7 +365,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__doctor)
-            opts="-c -n -o -v -h --container --exchange --wait --can --scope --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-c -n -o -v -h --container --exchange --wait --can --scope --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -415,6 +431,10 @@ _kubectl__azwi() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --graph-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -423,7 +443,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__exec__subcmd__login)
-            opts="-c -n -o -v -h --container --scope --show-token --emit-init-container --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-c -n -o -v -h --container --scope --show-token --emit-init-container --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -482,6 +502,10 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --authority-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --graph-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -633,7 +657,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__inspect)
-            opts="-A -n -o -v -h --all-namespaces --no-azure --all-contexts --azurerm-major --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-A -n -o -v -h --all-namespaces --no-azure --all-contexts --azurerm-major --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -683,6 +707,10 @@ _kubectl__azwi() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --graph-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -691,7 +719,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__unbind)
-            opts="-g -n -o -v -h --identity --resource-group --workload --issuer --delete-identity --force --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-g -n -o -v -h --identity --resource-group --workload --issuer --delete-identity --force --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -757,6 +785,10 @@ _kubectl__azwi() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --graph-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -765,7 +797,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__version)
-            opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --help"
+            opts="-n -o -v -h --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -808,6 +840,10 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --authority-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --graph-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_azwi_global_optspecs
-    string join \n kubeconfig= context= n/namespace= o/output= v/verbose no-color subscription= cloud= arm-endpoint= authority-host= h/help V/version
+    string join \n kubeconfig= context= n/namespace= o/output= v/verbose no-color subscription= cloud= arm-endpoint= authority-host= graph-endpoint= h/help V/version
 end
 
 function __fish_kubectl_azwi_needs_command
@@ -41,6 +41,7 @@ china\t''
 us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -82,6 +83,7 @@ china\t''
 us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l create-identity -d 'Create the identity when it does not exist (needs --location)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l dry-run -d 'Print the plan and the exact objects and ARM bodies, write nothing'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
@@ -108,6 +110,7 @@ china\t''
 us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l delete-identity -d 'Delete the identity itself (refused while it holds other credentials or role assignments)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l force -d 'With --delete-identity: delete it even though it still serves something else'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l dry-run -d 'Print the plan, write nothing'
@@ -133,6 +136,7 @@ china\t''
 us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l no-azure -d 'Cluster-only view: do not call Azure'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand inspect" -l all-contexts -d 'Every context of the kubeconfig'
@@ -160,6 +164,7 @@ china\t''
 us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l exchange -d 'Also exchange the pod\'s token at Entra and explain any AADSTS code'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand doctor" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
@@ -184,6 +189,7 @@ china\t''
 us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l show-token -d 'Print the access token itself (it is a credential: keep it off shared terminals)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand exec-login" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
@@ -207,6 +213,7 @@ china\t''
 us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l data-action -d 'Treat ACTION as a data action (matched against dataActions) if kubectl azwi does not know it'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand can-i" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
@@ -228,6 +235,7 @@ china\t''
 us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand version" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -248,6 +256,7 @@ china\t''
 us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -163,6 +163,9 @@ pub struct AzureArgs {
     /// Entra authority host (overrides the cloud's)
     #[arg(long, global = true, env = "AZURE_AUTHORITY_HOST", value_name = "URL")]
     pub authority_host: Option<String>,
+    /// Microsoft Graph endpoint (overrides the cloud's; the token scope stays the cloud's)
+    #[arg(long, global = true, env = "AZWI_GRAPH_ENDPOINT", value_name = "URL")]
+    pub graph_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -22,6 +22,8 @@ pub struct Ctx {
 
 pub struct AzureCtx {
     pub arm: Arm,
+    /// Microsoft Graph on the same login (app registrations).
+    pub graph: crate::azure::graph::Graph,
     pub subscription: String,
     pub source: Source,
     pub credential: Arc<dyn azure_core::credentials::TokenCredential>,
@@ -67,8 +69,11 @@ impl Ctx {
         let credential: Arc<dyn azure_core::credentials::TokenCredential> =
             Arc::new(credential::OneLogin::new(credential));
         let arm = Arm::new(&self.cloud, credential.clone(), source)?;
+        let graph =
+            crate::azure::graph::Graph::new(Arm::graph(&self.cloud, credential.clone(), source)?);
         Ok(AzureCtx {
             arm,
+            graph,
             subscription,
             source,
             credential,

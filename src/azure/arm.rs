@@ -38,6 +38,8 @@ pub struct Arm {
     calls: Arc<AtomicU64>,
     /// Backoff unit for the 409 retry; shortened in tests.
     conflict_backoff: Duration,
+    /// Microsoft Graph instead of ARM: no api-version, errors reported as Graph's.
+    graph: bool,
 }
 
 /// A response that succeeded: its status and parsed body.
@@ -62,6 +64,26 @@ impl Arm {
         cloud: &Cloud,
         credential: Arc<dyn TokenCredential>,
         login: Source,
+    ) -> Result<Arm, AzureError> {
+        Self::build(&cloud.arm, &cloud.arm_scope, credential, login, false)
+    }
+
+    /// The same pipeline for Microsoft Graph (`src/azure/graph.rs` types the calls): the
+    /// cloud's Graph endpoint and token scope.
+    pub fn graph(
+        cloud: &Cloud,
+        credential: Arc<dyn TokenCredential>,
+        login: Source,
+    ) -> Result<Arm, AzureError> {
+        Self::build(&cloud.graph, &cloud.graph_scope, credential, login, true)
+    }
+
+    fn build(
+        base: &str,
+        scope: &str,
+        credential: Arc<dyn TokenCredential>,
+        login: Source,
+        graph: bool,
     ) -> Result<Arm, AzureError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -88,7 +110,7 @@ impl Arm {
         };
         let auth: Arc<dyn Policy> = Arc::new(BearerTokenAuthorizationPolicy::new(
             credential,
-            [cloud.arm_scope.clone()],
+            [scope.to_string()],
         ));
         let pipeline = Pipeline::new(
             Some(env!("CARGO_PKG_NAME")),
@@ -98,9 +120,9 @@ impl Arm {
             vec![auth],
             None,
         );
-        let base = Url::parse(&cloud.arm).map_err(|e| AzureError::Transport {
-            operation: "parsing the ARM endpoint".into(),
-            resource: cloud.arm.clone(),
+        let base = Url::parse(base).map_err(|e| AzureError::Transport {
+            operation: "parsing the endpoint".into(),
+            resource: base.to_string(),
             source: Box::new(e.into()),
         })?;
         Ok(Arm {
@@ -109,6 +131,7 @@ impl Arm {
             base,
             calls: Arc::default(),
             conflict_backoff: Duration::from_secs(1),
+            graph,
         })
     }
 
@@ -122,7 +145,7 @@ impl Arm {
             .base
             .join(path.trim_start_matches('/'))
             .unwrap_or_else(|_| self.base.clone());
-        if !url.query_pairs().any(|(k, _)| k == "api-version") {
+        if !self.graph && !url.query_pairs().any(|(k, _)| k == "api-version") {
             url.query_pairs_mut()
                 .append_pair("api-version", api_version);
         }
@@ -176,7 +199,7 @@ impl Arm {
                 })?;
             let status = u16::from(resp.status());
             let bytes = resp.into_body().to_vec();
-            debug!(%method, path = %resource, status, "ARM");
+            debug!(%method, path = %resource, status, graph = self.graph, "Azure");
             if (200..300).contains(&status) {
                 return Ok((status, bytes));
             }
@@ -195,6 +218,15 @@ impl Arm {
                 p.detail(format!("409 concurrent writes, retry {attempt} of 5"));
                 p.sleep(self.conflict_backoff * 2u32.pow(attempt - 1)).await;
                 continue;
+            }
+            if self.graph {
+                return Err(AzureError::Graph {
+                    operation: op.to_string(),
+                    resource,
+                    status,
+                    code,
+                    message,
+                });
             }
             return Err(AzureError::Arm {
                 operation: op.to_string(),
@@ -256,6 +288,23 @@ impl Arm {
         })
     }
 
+    /// POST or PATCH (Graph's writes); 204's empty body parses as `null`.
+    pub async fn write<B: Serialize, T: DeserializeOwned>(
+        &self,
+        op: &str,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> Result<Reply<T>, AzureError> {
+        let url = self.url(path, "");
+        let body = serde_json::to_value(body).expect("serializable body");
+        let (status, bytes) = self.send(op, method, url.clone(), Some(&body)).await?;
+        Ok(Reply {
+            status,
+            body: Self::parse(op, &url, &bytes)?,
+        })
+    }
+
     /// DELETE; `true` when something was deleted (200/202), `false` when it was already gone (204/404).
     pub async fn delete(
         &self,
@@ -286,7 +335,7 @@ impl Arm {
         struct Page<T> {
             #[serde(default = "Vec::new")]
             value: Vec<T>,
-            #[serde(rename = "nextLink", default)]
+            #[serde(rename = "nextLink", alias = "@odata.nextLink", default)]
             next_link: Option<String>,
         }
         let mut url = self.url(path, api_version);

@@ -25,6 +25,15 @@ pub enum AzureError {
         code: String,
         message: String,
     },
+    /// Microsoft Graph's `{"error": {"code", "message", "innerError"}}`.
+    #[error("{operation} {resource}: {status} {code}: {message}")]
+    Graph {
+        operation: String,
+        resource: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
     #[error("{operation} {resource}")]
     Transport {
         operation: String,
@@ -59,14 +68,14 @@ impl AzureError {
     /// ARM's error code, if the call got that far.
     pub fn code(&self) -> Option<&str> {
         match self {
-            AzureError::Arm { code, .. } => Some(code),
+            AzureError::Arm { code, .. } | AzureError::Graph { code, .. } => Some(code),
             _ => None,
         }
     }
 
     pub fn status(&self) -> Option<u16> {
         match self {
-            AzureError::Arm { status, .. } => Some(*status),
+            AzureError::Arm { status, .. } | AzureError::Graph { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -85,10 +94,23 @@ impl AzureError {
                 "ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity" => "another write to this identity's federated credentials was in progress; re-run the command".into(),
                 _ => return None,
             },
-            AzureError::Transport { .. } => "is the ARM endpoint reachable? (--arm-endpoint, HTTPS_PROXY, SSL_CERT_FILE)".into(),
+            AzureError::Graph { code, .. } => return graph_hint(code),
+            AzureError::Transport { .. } => "is the endpoint reachable? (--arm-endpoint, --graph-endpoint, HTTPS_PROXY, SSL_CERT_FILE)".into(),
             AzureError::Body { .. } => return None,
         })
     }
+}
+
+/// Graph's codes (data/azure-api/graph-federated-credentials/error-*.json) and their fixes.
+fn graph_hint(code: &str) -> Option<String> {
+    Some(match code {
+        "Authorization_RequestDenied" => "your principal lacks a Microsoft Graph permission: to read applications Application.Read.All; to write them Application.ReadWrite.OwnedBy (least privilege: the applications it owns or creates) or Application.ReadWrite.All; a user needs to own the application or hold the Application Administrator role".into(),
+        "Request_MultipleObjectsWithSameKeyValue" => "an object with this name already exists on the application: re-run the command (it adopts what matches)".into(),
+        "InvalidFederatedIdentityCredentialValue" => "the application already has a credential with this issuer and subject under another name (or a tenant policy refuses the issuer): `kubectl azwi inspect` shows it".into(),
+        "Request_ResourceNotFound" => "the application or service principal does not exist in this tenant (a new one may still be replicating: retry in a minute)".into(),
+        "InvalidAuthenticationToken" => "run `az login` again (the token must be for the cloud's Graph host)".into(),
+        _ => return None,
+    })
 }
 
 /// The fix for a refused login: from Entra's code when it gave one, else from the login source.

@@ -6,6 +6,7 @@ pub mod cloud;
 pub mod credential;
 pub mod entra;
 mod error;
+pub mod graph;
 pub mod issuer;
 pub mod msi;
 pub mod rbac;

@@ -261,6 +261,56 @@ async fn azure_login(ctx: &Ctx) -> Result<(AzureCtx, Vec<crate::azure::msi::Iden
 
 /// The roles each identity holds in the subscription (its own and its groups'), by client id;
 /// read only for `-o wide`, whose ROLES column shows them (the other formats keep their cost).
+/// The applications (app registrations) among `client_ids`, with their service principal's
+/// state and their credentials, concurrently; what Graph refuses becomes a note.
+async fn applications(
+    az: &AzureCtx,
+    client_ids: &[String],
+    notes: &mut Vec<String>,
+) -> Vec<IdentityFacts> {
+    let mut out = Vec::new();
+    for (cid, r) in client_ids
+        .iter()
+        .zip(join_all(client_ids.iter().map(|c| application_of(az, c))).await)
+    {
+        match r {
+            Ok(Some(i)) => out.push(i),
+            Ok(None) => {}
+            Err(e) => notes.push(format!("client id {cid}: Microsoft Graph: {e}")),
+        }
+    }
+    out
+}
+
+/// One client id as an application: `None` when no application has it.
+async fn application_of(
+    az: &AzureCtx,
+    cid: &str,
+) -> Result<Option<IdentityFacts>, crate::azure::AzureError> {
+    let Some(app) = az.graph.application_by_app_id(cid).await? else {
+        return Ok(None);
+    };
+    let (sp, creds) = tokio::join!(
+        az.graph.service_principal_by_app_id(&app.app_id),
+        az.graph.credentials(&app.id),
+    );
+    let creds = creds?;
+    Ok(Some(IdentityFacts {
+        id: app.id.clone(),
+        name: app.display_name.clone(),
+        client_id: app.app_id.clone(),
+        credentials: Some(creds.iter().map(|f| f.credential()).collect()),
+        kind: inspect::IdentityKind::Application {
+            service_principal: sp?.map(|s| s.account_enabled),
+        },
+        descriptions: creds
+            .into_iter()
+            .filter_map(|f| Some((f.name, f.description?)))
+            .collect(),
+        ..Default::default()
+    }))
+}
+
 async fn roles_of(
     az: &AzureCtx,
     identities: &[&crate::azure::msi::Identity],
@@ -399,10 +449,23 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<InspectRepor
                         .any(|c| c.eq_ignore_ascii_case(&i.properties.client_id))
                 })
                 .collect();
-            let (creds, roles) = tokio::join!(
+            // Client ids no managed identity has: application registrations, through Graph.
+            let others: Vec<String> = wanted
+                .iter()
+                .filter(|c| {
+                    !matched
+                        .iter()
+                        .any(|i| i.properties.client_id.eq_ignore_ascii_case(c))
+                })
+                .cloned()
+                .collect();
+            let mut app_notes = Vec::new();
+            let (creds, roles, apps) = tokio::join!(
                 join_all(matched.iter().map(|i| az.arm.credentials(&i.id))),
                 roles_of(&az, &matched, global.output, &mut notes),
+                applications(&az, &others, &mut app_notes),
             );
+            notes.extend(app_notes);
             let mut out = Vec::new();
             for (i, c) in matched.into_iter().zip(creds) {
                 let credentials = match c {
@@ -419,13 +482,15 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<InspectRepor
                     client_id: i.properties.client_id.clone(),
                     tenant_id: i.properties.tenant_id.clone(),
                     credentials,
+                    ..Default::default()
                 });
             }
+            out.extend(apps);
             let summary = AzureSummary {
                 checked: true,
                 subscription: Some(az.subscription.clone()),
                 identities: identities.len(),
-                requests: az.arm.calls(),
+                requests: az.arm.calls() + az.graph.calls(),
             };
             (
                 Some(AzureFacts {

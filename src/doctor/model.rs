@@ -123,6 +123,37 @@ pub struct AzureFacts {
     pub identities_seen: usize,
     /// The principal id of an identity whose principal id equals the annotation (a mix-up).
     pub principal_mixup: Option<String>,
+    /// What Microsoft Graph says the client id is, when no managed identity here has it.
+    pub graph: Fact<GraphFacts>,
+}
+
+/// A client id that is no managed identity in the subscription, looked up in the directory.
+#[derive(Debug, Clone, Default)]
+pub struct GraphFacts {
+    /// The application (app registration) whose client id it is.
+    pub application: Option<AppFacts>,
+    /// The client id is the object id of this application's service principal (a mix-up):
+    /// (display name, the application's client id).
+    pub sp_object_id_of: Option<(String, String)>,
+    /// Other applications that hold a credential for this binding's issuer and subject:
+    /// (display name, client id). Read only when the named application has none.
+    pub credential_on: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppFacts {
+    pub display_name: String,
+    pub object_id: String,
+    pub app_id: String,
+    /// Its service principal in the tenant; none = Entra refuses it (AADSTS700016).
+    pub service_principal: Option<SpFacts>,
+    pub credentials: Fact<Vec<Credential>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SpFacts {
+    pub object_id: String,
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -14,6 +14,7 @@ use crate::wi::{
     webhook,
 };
 
+mod app;
 pub mod export;
 
 /// What a ServiceAccount says about its binding.
@@ -131,8 +132,9 @@ pub fn tenants_by_namespace(
         .collect()
 }
 
-/// A user-assigned identity with its federated credentials (`None`: they could not be listed).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A user-assigned identity, or an application registration, with its federated credentials
+/// (`None`: they could not be listed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IdentityFacts {
     pub id: String,
     pub name: String,
@@ -140,6 +142,28 @@ pub struct IdentityFacts {
     pub client_id: String,
     pub tenant_id: String,
     pub credentials: Option<Vec<Credential>>,
+    pub kind: IdentityKind,
+    /// Credential descriptions by name (Graph's credentials have them): how those made by
+    /// `azwi serviceaccount create` are recognised.
+    pub descriptions: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum IdentityKind {
+    #[default]
+    ManagedIdentity,
+    /// An Entra application: its service principal in the tenant (`None`: there is none;
+    /// otherwise whether it is enabled). Entra refuses tokens without an enabled one.
+    Application { service_principal: Option<bool> },
+}
+
+impl IdentityFacts {
+    fn what(&self) -> &'static str {
+        match self.kind {
+            IdentityKind::ManagedIdentity => "identity",
+            IdentityKind::Application { .. } => "application",
+        }
+    }
 }
 
 /// What Azure holds for the subscription; absent in the cluster-only view.
@@ -162,6 +186,8 @@ impl AzureFacts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentitySummary {
+    /// `userAssignedIdentity` or `application`.
+    pub kind: &'static str,
     pub name: String,
     pub resource_group: String,
     pub id: String,
@@ -256,6 +282,10 @@ pub struct Row {
     /// The identity's role assignments (read for `-o wide` only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<Held>,
+    /// The matching credential was made by `azwi serviceaccount create` (its name scheme or
+    /// description): a binding `bind` adopts as it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub made_by: Option<&'static str>,
 }
 
 impl Row {
@@ -367,7 +397,7 @@ fn row(
             let found = az.by_client_id(c);
             if found.is_none() {
                 problems.push(format!(
-                    "client id {c} matches no user-assigned identity in subscription {}",
+                    "client id {c} matches no user-assigned identity in subscription {} and no application in the tenant",
                     az.subscription
                 ));
             }
@@ -384,10 +414,14 @@ fn row(
             i.name, i.tenant_id
         ));
     }
+    if let Some(i) = identity {
+        problems.extend(app::problem(i));
+    }
     let credential = credential_state(cluster, azure, identity, ns, name, client_id.is_some());
     match &credential {
         CredentialState::Missing => problems.push(format!(
-            "identity {} has no federated credential for issuer {} and subject {}",
+            "{} {} has no federated credential for issuer {} and subject {}",
+            identity.map(IdentityFacts::what).unwrap_or("identity"),
             identity.map(|i| i.name.as_str()).unwrap_or_default(),
             cluster.issuer.as_deref().unwrap_or_default(),
             names::subject(ns, name)
@@ -411,7 +445,12 @@ fn row(
         tenant_id,
         issuer: cluster.issuer.clone(),
         token_expiration: sa.and_then(|s| s.token_expiration.clone()),
+        made_by: app::made_by(identity, &credential, cluster.issuer.as_deref(), ns, name),
         identity: identity.map(|i| IdentitySummary {
+            kind: match i.kind {
+                IdentityKind::ManagedIdentity => "userAssignedIdentity",
+                IdentityKind::Application { .. } => "application",
+            },
             name: i.name.clone(),
             resource_group: i.resource_group.clone(),
             id: i.id.clone(),
@@ -582,6 +621,7 @@ pub(crate) mod tests {
                 client_id: CID.into(),
                 tenant_id: "tenant".into(),
                 credentials: Some(creds),
+                ..Default::default()
             }],
             roles: BTreeMap::new(),
         }

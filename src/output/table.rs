@@ -77,7 +77,10 @@ fn cells(r: &Row, fleet: bool, wide: bool, style: Style) -> Vec<Cell> {
     v.push(Cell::new(
         r.identity
             .as_ref()
-            .map(|i| format!("{}/{}", i.name, i.resource_group))
+            .map(|i| match i.kind {
+                "application" => format!("{} (app)", i.name),
+                _ => format!("{}/{}", i.name, i.resource_group),
+            })
             .unwrap_or_else(|| "-".into()),
     ));
     v.push(credential_cell(&r.credential, style));

@@ -32,8 +32,13 @@ pub fn explain(code: u32) -> Option<(&'static str, &'static str)> {
             "the issuer's /.well-known/openid-configuration and JWKS must be reachable anonymously over https",
         ),
         700016 => (
-            "no application with this client id in the tenant",
-            "annotate the service account with the identity's client id (not its principal/object id) and check the tenant",
+            "no application with this client id in the tenant (or an application without a service principal there)",
+            "annotate the service account with the identity's or application's client id (not a principal/object id) and check the tenant; an application needs a service principal in the tenant: az ad sp create --id CLIENT_ID",
+        ),
+        // "Application '…'(…) is disabled." (MicrosoftDocs/azure-docs#28469, Worklytics/psoxy#74).
+        7000112 => (
+            "the application's service principal is disabled",
+            "enable it: az ad sp update --id CLIENT_ID --set accountEnabled=true",
         ),
         7000215 => (
             "an invalid client secret was presented",

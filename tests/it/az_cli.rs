@@ -43,7 +43,7 @@ fn az_bin() -> PathBuf {
 }
 
 /// One az "installation": its own config dir, the emulator registered as its cloud.
-struct Az {
+pub(crate) struct Az {
     dir: PathBuf,
     bin: PathBuf,
 }
@@ -84,10 +84,27 @@ impl Az {
     }
 
     fn run(&self, args: &[&str]) -> Out {
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args);
+        self.output(cmd)
+    }
+
+    /// A command line as a hint prints it (`az ad sp create --id X`), run by `sh -c` with this
+    /// installation's az first on PATH; must succeed. Returns stdout.
+    pub(crate) fn follow(&self, command: &str) -> String {
+        let bin_dir = self.bin.parent().unwrap().display().to_string();
+        let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", command]).env("PATH", path);
+        let o = self.output(cmd);
+        assert!(o.ok, "`{command}` failed:\n{}\n{}", o.stdout, o.stderr);
+        o.stdout
+    }
+
+    fn output(&self, mut cmd: Command) -> Out {
         let g = Ground::get();
         let emu = g.var("AZURE_EMULATOR_URL");
-        let out = Command::new(&self.bin)
-            .args(args)
+        let out = cmd
             .env("AZURE_CONFIG_DIR", &self.dir)
             .env("REQUESTS_CA_BUNDLE", g.var("AZWI_GROUND_CA"))
             .env(
@@ -160,6 +177,13 @@ impl Az {
             tenant,
         ])
     }
+}
+
+/// az logged in as a service principal (`client_id`, `secret`) of `tenant`, for following hints.
+pub(crate) fn logged_in(tag: &str, tenant: &str, client_id: &str, secret: &str) -> Az {
+    let az = Az::new(tag);
+    az.login_secret(tenant, client_id, secret);
+    az
 }
 
 /// A subscription and an Owner service principal that may read the directory through Graph
@@ -736,4 +760,111 @@ async fn az_login_with_a_federated_token_from_the_api_server() {
 
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
+}
+
+/// The Azure CLI's app-registration commands as a real Graph client of the emulator:
+/// `az ad app create`, `az ad sp create/update/show`, `az ad app federated-credential
+/// create/list/show/delete` (the calls of data/azure-api/graph-federated-credentials), the
+/// duplicate name refused with Graph's text (error-409-duplicate-name.json).
+#[tokio::test]
+async fn az_ad_app_federated_credentials_through_graph() {
+    let sub = Sub::new().await;
+    let p = sub
+        .control(
+            "POST",
+            "principals",
+            Some(json!({"role": "Reader", "graphRoles": ["Application.ReadWrite.All"]})),
+        )
+        .await;
+    let az = logged_in(
+        "adapp",
+        &sub.tenant,
+        p["clientId"].as_str().unwrap(),
+        p["clientSecret"].as_str().unwrap(),
+    );
+    // The ground's tenant is shared by every test: a name of this run's own.
+    let name = format!("payments-checkout-{:08x}", rand::random::<u32>());
+    let app = az.json(&["ad", "app", "create", "--display-name", &name]);
+    let app_id = app["appId"].as_str().unwrap().to_string();
+    assert_eq!(app["displayName"], name.as_str());
+    // A second create of the same name patches that application (az's own behaviour).
+    let again = az.json(&["ad", "app", "create", "--display-name", &name]);
+    assert_eq!(again["appId"], app_id.as_str());
+    let sp = az.json(&["ad", "sp", "create", "--id", &app_id]);
+    assert_eq!(sp["appId"], app_id.as_str());
+    assert_eq!(sp["accountEnabled"], true);
+
+    let params = json!({"name": "payments-checkout-eastus2-aks1",
+        "issuer": Ground::get().issuer(), "subject": "system:serviceaccount:payments:checkout",
+        "description": "kubectl-azwi: payments/checkout", "audiences": ["api://AzureADTokenExchange"]})
+    .to_string();
+    let create = [
+        "ad",
+        "app",
+        "federated-credential",
+        "create",
+        "--id",
+        &app_id,
+        "--parameters",
+        &params,
+    ];
+    let fic = az.json(&create);
+    assert_eq!(fic["subject"], "system:serviceaccount:payments:checkout");
+    let again = az.run(&create);
+    assert!(!again.ok, "a second create with the same name must fail");
+    assert!(
+        again.stderr.contains(
+            "FederatedIdentityCredential with name payments-checkout-eastus2-aks1 already exists."
+        ),
+        "{}",
+        again.stderr
+    );
+    let listed = az.json(&["ad", "app", "federated-credential", "list", "--id", &app_id]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let shown = az.json(&[
+        "ad",
+        "app",
+        "federated-credential",
+        "show",
+        "--id",
+        &app_id,
+        "--federated-credential-id",
+        "payments-checkout-eastus2-aks1",
+    ]);
+    assert_eq!(shown["issuer"], Ground::get().issuer());
+    az.ok(&[
+        "ad",
+        "app",
+        "federated-credential",
+        "delete",
+        "--id",
+        &app_id,
+        "--federated-credential-id",
+        "payments-checkout-eastus2-aks1",
+    ]);
+    let listed = az.json(&["ad", "app", "federated-credential", "list", "--id", &app_id]);
+    assert_eq!(listed, json!([]));
+
+    let sp_id = sp["id"].as_str().unwrap();
+    az.ok(&[
+        "ad",
+        "sp",
+        "update",
+        "--id",
+        sp_id,
+        "--set",
+        "accountEnabled=false",
+    ]);
+    assert_eq!(
+        az.tsv(&[
+            "ad",
+            "sp",
+            "show",
+            "--id",
+            &app_id,
+            "--query",
+            "accountEnabled"
+        ]),
+        "false"
+    );
 }

@@ -1,7 +1,7 @@
 //! Azure's part: the identity the client id names, the federated credential Entra will match,
 //! and (with `--exchange`) Entra's own answer.
 
-use super::{audience, client_id, gap_verdict};
+use super::{app, audience, client_id, gap_verdict};
 use crate::{
     doctor::model::{Exchange, Facts, Gap, TokenSource, Verdict},
     wi::{
@@ -29,6 +29,9 @@ pub fn azure_identity(f: &Facts) -> Verdict {
                 "annotate the service account with the client id: az identity show -n {name} -g RG --query clientId -o tsv"
             ),
         );
+    }
+    if let Some(v) = app::identity(f, &cid) {
+        return v;
     }
     let not_here = format!(
         "{cid} is not a user-assigned identity in subscription {} ({} listed)",
@@ -80,7 +83,11 @@ pub fn azure_credential(f: &Facts) -> Verdict {
         return Verdict::skip("Azure not checked (see azure-identity)");
     };
     let Some(id) = &az.identity else {
-        return Verdict::skip("no identity (see azure-identity)");
+        return match (app::application(f), wanted(f)) {
+            (Some(a), Some(want)) => app::credential(f, a, &want),
+            (Some(_), None) => Verdict::skip("neither the token nor the cluster gave an issuer"),
+            (None, _) => Verdict::skip("no identity (see azure-identity)"),
+        };
     };
     let creds = match &id.credentials {
         Ok(c) => c,
@@ -97,7 +104,42 @@ pub fn azure_credential(f: &Facts) -> Verdict {
         "kubectl azwi bind {sa} -n {} --identity {}",
         f.namespace, id.client_id
     );
-    match credential::find(creds, &want) {
+    credential_verdict(
+        creds,
+        &want,
+        |name| {
+            format!(
+                "az identity federated-credential update --name {name} --identity-name {} -g {rg} --issuer {} --subject {} --audiences {}",
+                id.name, want.issuer, want.subject, want.audience
+            )
+        },
+        &format!("add a credential for this one: {bind}"),
+        |n| {
+            Verdict::fail(
+                format!(
+                    "none of {n} credential(s) has issuer {}, subject {} and audience {}",
+                    want.issuer, want.subject, want.audience
+                ),
+                format!(
+                    "{bind} (or az identity federated-credential create --identity-name {} -g {rg} --name NAME --issuer {} --subject {} --audiences {})",
+                    id.name, want.issuer, want.subject, want.audience
+                ),
+            )
+        },
+    )
+}
+
+/// The verdict on a binding's credentials, whichever object holds them (an identity, an
+/// application): `update(name)` fixes this binding's own typo; `add` is the fix when the near
+/// miss is another binding's (never rewritten); `missing(count)` when nothing comes close.
+pub(super) fn credential_verdict(
+    creds: &[Credential],
+    want: &Wanted,
+    update: impl Fn(&str) -> String,
+    add: &str,
+    missing: impl FnOnce(usize) -> Verdict,
+) -> Verdict {
+    match credential::find(creds, want) {
         Match::Exact { name } => {
             Verdict::pass(format!("{name}: {} / {}", want.issuer, want.subject))
         }
@@ -105,45 +147,33 @@ pub fn azure_credential(f: &Facts) -> Verdict {
             let own = creds
                 .iter()
                 .find(|c| c.name == name)
-                .is_some_and(|c| own_typo(c, &want));
+                .is_some_and(|c| own_typo(c, want));
             let detail = format!("nearest credential '{name}': {}", differences.join("; "));
             if own {
-                return Verdict::fail(
-                    detail,
-                    format!(
-                        "az identity federated-credential update --name {name} --identity-name {} -g {rg} --issuer {} --subject {} --audiences {}",
-                        id.name, want.issuer, want.subject, want.audience
-                    ),
-                );
+                return Verdict::fail(detail, update(&name));
             }
             Verdict::fail(
                 detail,
                 format!(
-                    "'{name}' belongs to another service account or cluster: leave it, and add a credential for this one: {bind}"
+                    "'{name}' belongs to another service account or cluster: leave it, and {add}"
                 ),
             )
         }
-        Match::Missing => Verdict::fail(
-            format!(
-                "none of {} credential(s) has issuer {}, subject {} and audience {}",
-                creds.len(),
-                want.issuer,
-                want.subject,
-                want.audience
-            ),
-            format!(
-                "{bind} (or az identity federated-credential create --identity-name {} -g {rg} --name NAME --issuer {} --subject {} --audiences {})",
-                id.name, want.issuer, want.subject, want.audience
-            ),
-        ),
+        Match::Missing => missing(creds.len()),
     }
 }
 
 pub fn azure_credential_count(f: &Facts) -> Verdict {
-    let Some(id) = f.azure.as_ref().ok().and_then(|a| a.identity.as_ref()) else {
-        return Verdict::skip("no identity (see azure-identity)");
+    let identity = f.azure.as_ref().ok().and_then(|a| a.identity.as_ref());
+    let (creds, full_hint) = match (identity, app::application(f)) {
+        (Some(id), _) => (
+            &id.credentials,
+            "delete unused credentials (az identity federated-credential list/delete), or use another identity".to_string(),
+        ),
+        (None, Some(a)) => (&a.credentials, app::full_hint(a)),
+        (None, None) => return Verdict::skip("no identity (see azure-identity)"),
     };
-    let Ok(creds) = &id.credentials else {
+    let Ok(creds) = creds else {
         return Verdict::skip("credentials not read");
     };
     let n = creds.len();
@@ -153,12 +183,12 @@ pub fn azure_credential_count(f: &Facts) -> Verdict {
     if n >= max && !matched {
         Verdict::fail(
             format!("{n} of {max} federated credentials: no room for this binding"),
-            "delete unused credentials (az identity federated-credential list/delete), or use another identity",
+            full_hint,
         )
     } else if credential::near_limit(n) {
         Verdict::warn(
             format!("{n} of {max} federated credentials"),
-            "near the limit of 20 per identity: plan another identity for new clusters or namespaces",
+            "near the limit of 20 per identity or application: plan another one for new clusters or namespaces",
         )
     } else {
         Verdict::pass(format!("{n} of {max}"))

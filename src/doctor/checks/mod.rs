@@ -3,6 +3,7 @@
 //! live by category (cluster.rs, service_account.rs, pod.rs, token.rs, azure.rs); what
 //! several of them need is here.
 
+mod app;
 mod azure;
 mod cluster;
 mod pod;
@@ -137,7 +138,7 @@ pub const CHECKS: &[Check] = &[
     Check {
         id: "azure-identity",
         category: Category::Azure,
-        title: "the client id is a user-assigned identity",
+        title: "the client id is a user-assigned identity, or an application with an enabled service principal",
         run: azure::azure_identity,
     },
     Check {

@@ -11,8 +11,8 @@ use crate::{
     doctor::{
         Status,
         model::{
-            AppEnv, AzureFacts, Discovery, Exchange, Facts, IdentityFacts, TokenFacts, TokenSource,
-            Verdict,
+            AppEnv, AzureFacts, Discovery, Exchange, Facts, Gap, IdentityFacts, TokenFacts,
+            TokenSource, Verdict,
         },
         run,
     },
@@ -132,6 +132,7 @@ pub fn good() -> Facts {
         }),
         identities_seen: 1,
         principal_mixup: None,
+        graph: Err(Gap::not_asked("the client id is a managed identity's")),
     });
     f.exchange = Ok(Exchange::Ok {
         tenant: TENANT.into(),

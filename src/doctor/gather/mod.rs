@@ -4,6 +4,7 @@
 //! as an error: what could not be read is itself a finding. Only what makes the question
 //! meaningless is an error: a target that does not exist, a `-c` the pod lacks.
 
+mod app;
 mod container;
 
 use std::{
@@ -451,7 +452,7 @@ async fn wave2(
         pods,
         owner_read,
         issuer_docs,
-        azure_facts(az, client_id, ask.can)
+        azure_facts(az, client_id, binding(f), ask.can)
     );
     let mut arm_calls = 0;
     let mut can = match ask.can {
@@ -587,10 +588,19 @@ fn resolve_owner(
     }
 }
 
-/// The identity the client id names (and its credentials), or what is known instead.
+/// The binding's (issuer, subject) as the cluster's tokens carry them, if known yet.
+fn binding(f: &Facts) -> Option<(String, String)> {
+    let iss = f.cluster_issuer.as_ref().ok()?;
+    let sa = f.sa_name.as_deref()?;
+    Some((iss.clone(), crate::wi::names::subject(&f.namespace, sa)))
+}
+
+/// The identity the client id names (and its credentials), or what is known instead: an
+/// application registration, read through Graph.
 async fn azure_facts(
     az: Option<Result<crate::ctx::AzureCtx, AzureError>>,
     client_id: Option<String>,
+    want: Option<(String, String)>,
     can: Option<&super::can::CanAsk>,
 ) -> Fact<(AzureFacts, u64, Fact<super::can::CanFacts>)> {
     let az = match az {
@@ -603,6 +613,7 @@ async fn azure_facts(
         identity: None,
         identities_seen: 0,
         principal_mixup: None,
+        graph: Err(Gap::not_asked("no client id")),
     };
     let Some(cid) = client_id else {
         let can = super::can::gather(&az.arm, can, None).await;
@@ -639,14 +650,20 @@ async fn azure_facts(
         .iter()
         .find(|i| i.properties.principal_id.eq_ignore_ascii_case(&cid))
         .map(|i| i.name.clone());
+    let graph = if identity.is_some() || principal_mixup.is_some() {
+        Err(Gap::not_asked("the client id is a managed identity's"))
+    } else {
+        app::graph_facts(&az.graph, &cid, want).await
+    };
     Ok((
         AzureFacts {
             identity,
             identities_seen: all.len(),
             principal_mixup,
+            graph,
             ..empty
         },
-        az.arm.calls(),
+        az.arm.calls() + az.graph.calls(),
         can,
     ))
 }

@@ -20,7 +20,7 @@ use crate::arm::{rbac, roles};
 use crate::jwt::RsaSigner;
 use crate::store::{
     App, Cluster, Fault, IssuerHost, IssuerMode, JwksSource, Principal, ResourceGroup,
-    RoleAssignment, Settings, Shared, Subscription, World, guid, now_rfc3339,
+    RoleAssignment, ServicePrincipal, Settings, Shared, Subscription, World, guid, now_rfc3339,
 };
 
 type Reply = Result<Response, (StatusCode, axum::Json<Value>)>;
@@ -222,11 +222,19 @@ fn add_principal(w: &mut World, sub_id: &str, p: NewPrincipal) -> Result<Value, 
                 .clone()
                 .unwrap_or_else(|| format!("emulator-sp-{}", &client_id[..8])),
             client_id,
-            secret: format!("emu~{}", guid().replace('-', "")),
+            secret: Some(format!("emu~{}", guid().replace('-', ""))),
             object_id: object_id.clone(),
             app_object_id: guid(),
             tenant_id: tenant.clone(),
             graph_roles: p.graph_roles.clone(),
+            sp: Some(ServicePrincipal {
+                account_enabled: true,
+                tags: Vec::new(),
+            }),
+            fics: Vec::new(),
+            owners: Vec::new(),
+            unique_name: None,
+            created: now_rfc3339(),
         };
         out["appObjectId"] = json!(app.app_object_id);
         out["displayName"] = json!(app.display_name);

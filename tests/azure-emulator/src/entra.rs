@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::jwt;
-use crate::store::{Fic, MismatchCodes, Shared, guid, secs};
+use crate::store::{App, Fic, MismatchCodes, Settings, Shared, World, guid, secs};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Clock skew Entra tolerates on assertion exp/nbf.
@@ -216,7 +216,8 @@ async fn token_inner(st: &Shared, tenant: &str, body: &[u8]) -> Result<Response,
             .get(&client_id)
             .filter(|a| a.tenant_id == tenant)
             .ok_or_else(not_found)?;
-        if &app.secret != secret {
+        usable(app, &not_found)?;
+        if app.secret.as_ref() != Some(secret) {
             return Err(EntraError::invalid_client(
                 7000215,
                 format!(
@@ -329,36 +330,23 @@ async fn federated(
     };
     let first_aud = auds.first().cloned().unwrap_or_default();
 
-    let (fics, principal, fic_delay, clock_offset, codes, name) = {
+    let Federated {
+        fics,
+        principal,
+        settings,
+        name,
+    } = {
         let w = st.world();
-        let (s, i) = w
-            .subs
-            .values()
-            .find_map(|s| {
-                s.identities
-                    .values()
-                    .find(|i| i.client_id == client_id)
-                    .map(|i| (s, i))
-            })
-            .ok_or_else(&not_found)?;
-        if i.tenant_id != tenant {
-            return Err(not_found());
+        match managed_identity(&w, tenant, client_id) {
+            Some(found) => found,
+            None => application(&w, tenant, client_id, &not_found)?,
         }
-        (
-            i.fics.clone(),
-            Principal {
-                tenant: tenant.to_string(),
-                client_id: i.client_id.clone(),
-                object_id: i.principal_id.clone(),
-                mirid: Some(crate::arm::msi::identity_id(&s.id, &i.rg, &i.name)),
-                graph_roles: Vec::new(),
-            },
-            secs(s.settings.fic_propagation_seconds),
-            s.settings.clock_offset_seconds,
-            s.settings.fic_mismatch_codes,
-            i.name.clone(),
-        )
     };
+    let (fic_delay, clock_offset, codes) = (
+        secs(settings.fic_propagation_seconds),
+        settings.clock_offset_seconds,
+        settings.fic_mismatch_codes,
+    );
     let no_match_70021 = || {
         let mut e = EntraError::invalid_request(
             70021,
@@ -477,6 +465,91 @@ async fn federated(
         )));
     }
     Ok(principal)
+}
+
+/// What the client id of a federated request names: its credentials, the principal a token
+/// is issued to, and the settings of the subscription it lives in (or of its tenant's first).
+struct Federated {
+    fics: Vec<Fic>,
+    principal: Principal,
+    settings: Settings,
+    name: String,
+}
+
+fn managed_identity(w: &World, tenant: &str, client_id: &str) -> Option<Federated> {
+    let (s, i) = w.subs.values().find_map(|s| {
+        s.identities
+            .values()
+            .find(|i| i.client_id == client_id && i.tenant_id == tenant)
+            .map(|i| (s, i))
+    })?;
+    Some(Federated {
+        fics: i.fics.clone(),
+        principal: Principal {
+            tenant: tenant.to_string(),
+            client_id: i.client_id.clone(),
+            object_id: i.principal_id.clone(),
+            mirid: Some(crate::arm::msi::identity_id(&s.id, &i.rg, &i.name)),
+            graph_roles: Vec::new(),
+        },
+        settings: s.settings.clone(),
+        name: i.name.clone(),
+    })
+}
+
+/// An application registration: usable only through an enabled service principal in the
+/// tenant; its credentials are the application object's.
+fn application(
+    w: &World,
+    tenant: &str,
+    client_id: &str,
+    not_found: &impl Fn() -> EntraError,
+) -> Result<Federated, EntraError> {
+    let app = w
+        .apps
+        .get(client_id)
+        .filter(|a| a.tenant_id == tenant)
+        .ok_or_else(not_found)?;
+    usable(app, not_found)?;
+    let settings = w
+        .subs
+        .values()
+        .filter(|s| s.tenant_id == tenant)
+        .min_by(|a, b| a.id.cmp(&b.id))
+        .map(|s| s.settings.clone())
+        .unwrap_or_default();
+    Ok(Federated {
+        fics: app.fics.iter().map(|f| f.fic.clone()).collect(),
+        principal: Principal {
+            tenant: tenant.to_string(),
+            client_id: app.client_id.clone(),
+            object_id: app.object_id.clone(),
+            mirid: None,
+            graph_roles: app.graph_roles.clone(),
+        },
+        settings,
+        name: app.display_name.clone(),
+    })
+}
+
+/// An application without a service principal in the tenant is "not found in the directory"
+/// (AADSTS700016, whose text names the missing installation); a disabled one is AADSTS7000112
+/// `unauthorized_client` "Application '…'(…) is disabled." (MicrosoftDocs/azure-docs#28469,
+/// Worklytics/psoxy#74, which also shows the fix `az ad sp update --set accountEnabled=true`).
+fn usable(app: &App, not_found: &impl Fn() -> EntraError) -> Result<(), EntraError> {
+    match &app.sp {
+        None => Err(not_found()),
+        Some(sp) if !sp.account_enabled => Err(EntraError::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            7000112,
+            format!(
+                "Application '{}'({}) is disabled.",
+                app.client_id, app.display_name
+            ),
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Fetch `{iss}/.well-known/openid-configuration` (exactly one `/` joined, as Entra does) and

@@ -305,7 +305,8 @@ pub struct ApiServer {
 
 pub struct App {
     pub client_id: String,
-    pub secret: String,
+    /// None for an application registered through Graph (it has only federated credentials).
+    pub secret: Option<String>,
     /// The service principal's object id (what role assignments name).
     pub object_id: String,
     /// The application object's own id (Graph `/applications/{id}`), not the client id.
@@ -314,6 +315,31 @@ pub struct App {
     pub tenant_id: String,
     /// Microsoft Graph application permissions granted to it (the `roles` of its Graph tokens).
     pub graph_roles: Vec<String>,
+    /// The service principal in its tenant: none until one is created for a Graph-registered
+    /// app; Entra refuses tokens for an app without one, or with a disabled one.
+    pub sp: Option<ServicePrincipal>,
+    /// Federated identity credentials on the application object, in creation order.
+    pub fics: Vec<AppFic>,
+    /// Object ids of the service principals that own the application (the creator, when a
+    /// service principal created it: what `Application.ReadWrite.OwnedBy` is limited to).
+    pub owners: Vec<String>,
+    /// The alternate key `uniqueName`, set on creation only.
+    pub unique_name: Option<String>,
+    pub created: String,
+}
+
+pub struct ServicePrincipal {
+    pub account_enabled: bool,
+    pub tags: Vec<String>,
+}
+
+/// A federated credential on an application: Graph gives it an id and an optional description,
+/// which managed identities' credentials (ARM) do not have.
+#[derive(Clone)]
+pub struct AppFic {
+    pub id: String,
+    pub description: Option<String>,
+    pub fic: Fic,
 }
 
 pub struct Principal {

@@ -5,6 +5,7 @@
 mod common;
 
 use common::Ctx;
+use common::graph::{assert_graph_error, graph, graph_token, urlenc};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -81,53 +82,6 @@ async fn metadata_endpoints_as_arm_serves_them() {
     assert_eq!(r.status(), 400);
     let b: Value = r.json().await.unwrap();
     assert_eq!(b["error"]["code"], "MissingApiVersionParameter");
-}
-
-async fn graph_token(ctx: &Ctx, tenant: &str, client_id: &str, secret: &str) -> String {
-    let (st, b) = ctx
-        .token_request(
-            tenant,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", client_id),
-                ("client_secret", secret),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ],
-        )
-        .await;
-    assert_eq!(st, 200, "{b}");
-    b["access_token"].as_str().unwrap().to_string()
-}
-
-async fn graph(
-    ctx: &Ctx,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut rb = ctx.http.request(method, ctx.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    let r = rb.send().await.unwrap();
-    let st = r.status().as_u16();
-    assert!(
-        r.headers().contains_key("request-id"),
-        "Graph stamps request-id"
-    );
-    (st, r.json().await.unwrap_or(Value::Null))
-}
-
-/// Graph's error body: code, message, innerError{date (no zone), request-id,
-/// client-request-id} (data/azure-api/graph-federated-credentials/error-*.json).
-fn assert_graph_error(st: u16, b: &Value, want: u16, code: &str) {
-    assert_eq!(st, want, "{b}");
-    assert_eq!(b["error"]["code"], code, "{b}");
-    let inner = &b["error"]["innerError"];
-    let date = inner["date"].as_str().unwrap();
-    assert!(date.len() == 19 && date.as_bytes()[10] == b'T', "{date}");
-    assert!(inner["request-id"].is_string() && inner["client-request-id"].is_string());
 }
 
 #[tokio::test]
@@ -321,8 +275,4 @@ async fn connect_proxy_serves_graph_and_refuses_everything_else() {
     assert_eq!(r.status(), 403);
     let b: Value = r.json().await.unwrap();
     assert_eq!(b["error"]["code"], "Authorization_RequestDenied");
-}
-
-fn urlenc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -282,7 +282,61 @@ impl Sub {
             ("AZURE_SUBSCRIPTION_ID".into(), self.id.clone()),
             ("AZWI_ARM_ENDPOINT".into(), self.base.clone()),
             ("AZURE_AUTHORITY_HOST".into(), self.base.clone()),
+            ("AZWI_GRAPH_ENDPOINT".into(), self.base.clone()),
         ]
+    }
+
+    /// A service principal with `role` on the subscription and these Microsoft Graph
+    /// application permissions: (client id, secret).
+    pub async fn graph_principal(&self, role: &str, graph_roles: &[&str]) -> (String, String) {
+        let v = self
+            .control(
+                "POST",
+                "principals",
+                Some(json!({"role": role, "graphRoles": graph_roles})),
+            )
+            .await;
+        (
+            v["clientId"].as_str().unwrap().into(),
+            v["clientSecret"].as_str().unwrap().into(),
+        )
+    }
+
+    /// One Microsoft Graph call (`/v1.0/...`) as `login` (client id, secret), for arranging
+    /// applications: (status, JSON body or Null).
+    pub async fn graph(
+        &self,
+        login: &(String, String),
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let token: Value = self
+            .http
+            .post(self.url(&format!("/{}/oauth2/v2.0/token", self.tenant)))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", login.0.as_str()),
+                ("client_secret", login.1.as_str()),
+                ("scope", "https://graph.microsoft.com/.default"),
+            ])
+            .send()
+            .await
+            .expect("token endpoint")
+            .json()
+            .await
+            .unwrap();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(token["access_token"].as_str().expect("Graph token"));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("Graph");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
     }
 
     pub fn env(&self) -> Vec<(String, String)> {

@@ -11,9 +11,10 @@ use crate::store::World;
 
 /// Graph application permissions that allow each kind of read ("least privileged" first, as
 /// the Graph permission tables list them).
-const READ_APPS: &[&str] = &[
+pub const READ_APPS: &[&str] = &[
     "Application.Read.All",
     "Application.ReadWrite.All",
+    "Application.ReadWrite.OwnedBy",
     "Directory.Read.All",
     "Directory.ReadWrite.All",
 ];
@@ -86,16 +87,9 @@ fn objects(w: &World, tenant: &str, kind: Kind) -> Vec<Value> {
     match kind {
         Kind::ServicePrincipal => {
             for a in w.apps.values().filter(|a| a.tenant_id == tenant) {
-                out.push(typed(json!({
-                    "id": a.object_id,
-                    "appId": a.client_id,
-                    "displayName": a.display_name,
-                    "accountEnabled": true,
-                    "appOwnerOrganizationId": a.tenant_id,
-                    "servicePrincipalType": "Application",
-                    "servicePrincipalNames": [a.client_id],
-                    "alternativeNames": [],
-                })));
+                if let Some(sp) = &a.sp {
+                    out.push(typed(super::apps::sp_json(a, sp)));
+                }
             }
             for s in w.subs.values().filter(|s| s.tenant_id == tenant) {
                 for i in s.identities.values() {
@@ -115,13 +109,7 @@ fn objects(w: &World, tenant: &str, kind: Kind) -> Vec<Value> {
         }
         Kind::Application => {
             for a in w.apps.values().filter(|a| a.tenant_id == tenant) {
-                out.push(typed(json!({
-                    "id": a.app_object_id,
-                    "appId": a.client_id,
-                    "displayName": a.display_name,
-                    "signInAudience": "AzureADMyOrg",
-                    "identifierUris": [],
-                })));
+                out.push(typed(super::apps::app_json(a)));
             }
         }
         Kind::User | Kind::Group => {
@@ -192,18 +180,21 @@ fn kind_of(collection: &str) -> Result<Kind, GraphError> {
 enum Key<'a> {
     Id(&'a str),
     AppId(String),
+    UniqueName(String),
 }
 
-/// `servicePrincipals(appId='x')` / `applications(appId='x')` (alternate keys).
+/// `servicePrincipals(appId='x')` / `applications(appId='x')`, `applications(uniqueName='x')`
+/// (alternate keys).
 fn keyed(segment: &str) -> Option<(Kind, Key<'static>)> {
-    let (collection, rest) = segment.split_once('(')?;
+    let (collection, key) = super::apps::split_key(segment);
     let kind = kind_of(collection).ok()?;
-    if !matches!(kind, Kind::ServicePrincipal | Kind::Application) {
-        return None;
+    match (kind, key?) {
+        (Kind::ServicePrincipal | Kind::Application, super::apps::Key::AppId(a)) => {
+            Some((kind, Key::AppId(a)))
+        }
+        (Kind::Application, super::apps::Key::UniqueName(u)) => Some((kind, Key::UniqueName(u))),
+        _ => None,
     }
-    let inner = rest.strip_suffix(')')?.strip_prefix("appId=")?;
-    let value = inner.strip_prefix('\'')?.strip_suffix('\'')?;
-    Some((kind, Key::AppId(value.to_string())))
 }
 
 fn authorize(req: &Req<'_>, perms: &[&str]) -> Result<(), GraphError> {
@@ -224,10 +215,11 @@ fn get_one(req: &Req<'_>, kind: Kind, key: &Key<'_>) -> Result<Response, GraphEr
             Key::AppId(a) => o["appId"]
                 .as_str()
                 .is_some_and(|v| v.eq_ignore_ascii_case(a)),
+            Key::UniqueName(u) => o["uniqueName"].as_str() == Some(u.as_str()),
         });
     let mut obj = found.ok_or_else(|| match key {
         Key::Id(id) => GraphError::not_found(id),
-        Key::AppId(a) => GraphError::not_found(a),
+        Key::AppId(a) | Key::UniqueName(a) => GraphError::not_found(a),
     })?;
     let select = select_list(req);
     let ctx = format!(
@@ -259,6 +251,13 @@ fn list(req: &Req<'_>, kind: Kind) -> Result<Response, GraphError> {
         None => None,
     };
     let select = select_list(req);
+    // `$expand=federatedIdentityCredentials` on applications (the property "Supports $expand",
+    // msgraph-sdk models/application.py).
+    let expand = kind == Kind::Application
+        && req.query("$expand").is_some_and(|e| {
+            e.split(',')
+                .any(|p| p.trim() == "federatedIdentityCredentials")
+        });
     let w = req.st.world();
     let value: Vec<Value> = objects(&w, &req.caller.tid, kind)
         .into_iter()
@@ -267,14 +266,23 @@ fn list(req: &Req<'_>, kind: Kind) -> Result<Response, GraphError> {
             if let Value::Object(m) = &mut o {
                 m.remove("@odata.type");
             }
-            match &select {
+            let fics = expand.then(|| super::fics::of_app(&w, &o["id"]));
+            let mut o = match &select {
                 Some(s) => project(o, s),
                 None => o,
+            };
+            if let Some(f) = fics {
+                o["federatedIdentityCredentials"] = f;
             }
+            o
         })
         .collect();
+    // With $select the context names the properties (application-find-by-displayname.json).
+    let shape = select_list(req)
+        .map(|s| format!("({})", s.join(",")))
+        .unwrap_or_default();
     ok(json!({
-        "@odata.context": format!("{}/$metadata#{}", req.base, kind.resource()),
+        "@odata.context": format!("{}/$metadata#{}{shape}", req.base, kind.resource()),
         "value": value,
     }))
 }
@@ -304,12 +312,23 @@ struct Filter {
     property: String,
     value: String,
     any: bool,
+    /// `startswith(prop,'v')` (the Azure CLI lists applications so, then matches exactly).
+    prefix: bool,
 }
 
 impl Filter {
     fn parse(raw: &str, kind: Kind) -> Result<Self, GraphError> {
         let invalid = || GraphError::bad_request("BadRequest", "Invalid filter clause");
         let f = raw.trim();
+        if let Some(args) = f
+            .strip_prefix("startswith(")
+            .and_then(|a| a.strip_suffix(')'))
+        {
+            let (p, v) = args.split_once(',').ok_or_else(invalid)?;
+            let mut out = Self::parse(&format!("{} eq {}", p.trim(), v.trim()), kind)?;
+            out.prefix = true;
+            return Ok(out);
+        }
         let (property, rhs, any) = if let Some((coll, rest)) = f.split_once("/any(") {
             let body = rest.strip_suffix(')').ok_or_else(invalid)?;
             let (var, cond) = body.split_once(':').ok_or_else(invalid)?;
@@ -344,14 +363,21 @@ impl Filter {
             property,
             value,
             any,
+            prefix: false,
         })
     }
 
     /// Graph compares these string properties case-insensitively.
     fn matches(&self, obj: &Value) -> bool {
         let eq = |v: &Value| {
-            v.as_str()
-                .is_some_and(|s| s.eq_ignore_ascii_case(&self.value))
+            v.as_str().is_some_and(|s| {
+                if self.prefix {
+                    s.to_ascii_lowercase()
+                        .starts_with(&self.value.to_ascii_lowercase())
+                } else {
+                    s.eq_ignore_ascii_case(&self.value)
+                }
+            })
         };
         if self.any {
             obj[&self.property]

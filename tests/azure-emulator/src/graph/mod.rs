@@ -7,8 +7,10 @@
 //! that only know the real host (the Azure CLI takes Graph's URL from its token audience), as
 //! `https://graph.microsoft.com` through the emulator's CONNECT proxy (see `crate::proxy`).
 
+pub mod apps;
 pub mod directory;
 mod errors;
+pub mod fics;
 
 use std::collections::HashMap;
 
@@ -62,6 +64,8 @@ pub struct Req<'a> {
     pub caller: &'a Caller,
     /// `https://graph.microsoft.com/v1.0` as the caller addressed it (for `@odata.context`).
     pub base: String,
+    /// `Prefer: create-if-missing`: a PATCH on an alternate key creates what is missing.
+    pub prefer_create: bool,
 }
 
 impl Req<'_> {
@@ -119,8 +123,14 @@ async fn route(
         body,
         caller: &caller,
         base: format!("https://{host}/{version}"),
+        prefer_create: headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|p| p.trim().eq_ignore_ascii_case("create-if-missing")),
     };
-    directory::route(&req)
+    apps::route(&req).unwrap_or_else(|| directory::route(&req))
 }
 
 fn authenticate(st: &Shared, headers: &HeaderMap) -> Result<Caller, GraphError> {

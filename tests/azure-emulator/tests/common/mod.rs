@@ -3,6 +3,7 @@
 
 pub mod aks;
 pub mod authz;
+pub mod graph;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
