@@ -25,14 +25,12 @@ pub enum Tone {
     Unknown,
 }
 
-/// The kinds of identity a ServiceAccount can be bound to. Inspect reads user-assigned
-/// managed identities today; application registrations and AKS identity bindings draw the
-/// same way once the model carries them.
+/// The kinds of identity a box can stand for: what inspect resolved (a user-assigned managed
+/// identity or an application registration), or a bare client id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum IdentityKind {
     ManagedIdentity,
     Application,
-    IdentityBinding,
     /// A client id Azure was not asked about, or that matches no identity.
     Unresolved,
 }
@@ -42,7 +40,6 @@ impl IdentityKind {
         match self {
             IdentityKind::ManagedIdentity => "managed identity",
             IdentityKind::Application => "application",
-            IdentityKind::IdentityBinding => "identity binding",
             IdentityKind::Unresolved => "client id",
         }
     }
@@ -144,6 +141,17 @@ fn context_of(r: &Row) -> &str {
 fn identity_box(r: &Row) -> Option<IdentityBox> {
     let client_id = r.client_id.as_deref()?;
     Some(match &r.identity {
+        // An application has no resource group: its client id says which one it is.
+        Some(i) if i.kind == "application" => IdentityBox {
+            id: node_id("app", &[&i.id.to_ascii_lowercase(), &i.name]),
+            kind: IdentityKind::Application,
+            name: i.name.clone(),
+            detail: format!("app id {}", client_id.to_ascii_lowercase()),
+            credential_count: i.credential_count,
+            near_limit: i.credential_count.is_some_and(credential::near_limit),
+            tone: Tone::Ok,
+            credentials: Vec::new(),
+        },
         Some(i) => IdentityBox {
             id: node_id("mi", &[&i.id.to_ascii_lowercase(), &i.name]),
             kind: IdentityKind::ManagedIdentity,

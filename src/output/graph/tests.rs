@@ -274,3 +274,23 @@ fn mermaid_labels_cannot_break_out() {
     let text = mermaid::render(&build(&report));
     assert!(text.contains("https://x/#quot;]#lt;b#gt;#35;"), "{text}");
 }
+
+/// An application-backed binding (inspect's `identity.kind: application`) is drawn as an
+/// application, named by its client id: it has no resource group.
+#[test]
+fn an_application_is_drawn_as_one() {
+    let mut az = azure(vec![cred("fic", ISS, &names::subject("ns", "app"))]);
+    az.identities[0].kind = crate::inspect::IdentityKind::Application {
+        service_principal: Some(true),
+    };
+    let c = cluster(
+        vec![sa("ns", "app", Some(CID))],
+        vec![pod("ns", "app", true, true)],
+    );
+    let g = build(&report(rows(&c, Some(&az), Filter::Bindings), true));
+    let app = &g.identities[0];
+    assert_eq!(app.kind, IdentityKind::Application);
+    assert_eq!(app.detail, format!("app id {CID}"));
+    assert!(app.id.starts_with("app_"), "{}", app.id);
+    assert_eq!(g.edges[0].tone, Tone::Ok);
+}
