@@ -67,10 +67,15 @@ failed() { # piece message
 
 # --- ports and identities -------------------------------------------------------------------
 USED=" $(ss -Htln | awk '{n=split($4,a,":"); printf "%s ", a[n]}') "
+# Below the kernel's ephemeral range: a port from inside it can be taken, between this pick and
+# the listener's bind, by any outgoing connection on the machine (seen: the webhook's forward
+# failing with "Address already in use").
+EPHEMERAL_LO=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$EPHEMERAL_LO" -gt 12000 ] || EPHEMERAL_LO=32768
 port() { # VAR
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (EPHEMERAL_LO - 10000)))
     case $USED in *" $p "*) continue ;; esac
     USED="$USED$p "
     printf -v "$1" %s "$p"
