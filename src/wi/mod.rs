@@ -1,5 +1,6 @@
 //! The workload-identity rules, pure: no Kubernetes client, no Azure client, no clock, no files.
 pub mod aadsts;
+pub mod app_plan;
 pub mod azwi;
 pub mod claims;
 pub mod credential;

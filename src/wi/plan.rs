@@ -93,12 +93,16 @@ pub enum Op {
     },
     ServiceAccount,
     Workload(Target),
+    /// A Microsoft Graph write of an application-backed binding.
+    App(super::app_plan::AppOp),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum StepKind {
     Identity,
+    Application,
+    ServicePrincipal,
     FederatedCredential,
     RoleAssignment,
     ServiceAccount,

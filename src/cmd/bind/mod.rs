@@ -4,6 +4,7 @@
 //! prints it), and `apply` writes them, Azure first, so a refused permission leaves the cluster
 //! untouched.
 
+mod app;
 mod apply;
 mod issuer;
 mod plan;
@@ -11,6 +12,7 @@ mod read;
 
 use serde::Serialize;
 
+pub(crate) use app::{AppSummary, app_credential, find_app, not_found as app_not_found};
 pub(crate) use issuer::{IssuerQuery, find_issuer};
 pub(crate) use read::{forbidden, resolve_identity, summary, validate_workload};
 
@@ -32,6 +34,9 @@ pub struct BindReport {
     pub service_account: String,
     pub issuer: IssuerReport,
     pub identity: IdentitySummary,
+    /// With `--app`: the Entra application behind `identity` (src/cmd/bind/app.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<app::AppSummary>,
     pub steps: Vec<Step>,
     pub warnings: Vec<String>,
     pub next: Vec<String>,
@@ -61,6 +66,11 @@ pub struct IdentitySummary {
 }
 
 pub async fn run(ctx: &Ctx, args: &BindArgs) -> Result<BindReport, Error> {
+    if args.app.is_some() {
+        let (mut report, sa_users) = app::run(ctx, args).await?;
+        report.next = next_steps(&report, &sa_users);
+        return Ok(report);
+    }
     let input = read::check(ctx, args)?;
     let (az, facts) = read::gather(ctx, args, &input).await?;
     let mut report = plan::plan(&input, args, &facts)?;
@@ -72,7 +82,7 @@ pub async fn run(ctx: &Ctx, args: &BindArgs) -> Result<BindReport, Error> {
 }
 
 /// What to do next, each a command that works as printed.
-fn next_steps(r: &BindReport, sa_users: &[read::SaUser]) -> Vec<String> {
+pub(crate) fn next_steps(r: &BindReport, sa_users: &[read::SaUser]) -> Vec<String> {
     let ns = &r.namespace;
     let mut next = Vec::new();
     let writes = |kind| r.steps.iter().any(|s| s.kind == kind && s.action.writes());

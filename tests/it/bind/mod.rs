@@ -3,6 +3,7 @@
 //! the ways users really break things, each case read against the upstream webhook, Microsoft's
 //! specs or a public report.
 
+mod apps;
 mod flexible;
 mod issuer;
 mod login;

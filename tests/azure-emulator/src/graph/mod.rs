@@ -103,6 +103,14 @@ async fn route(
 ) -> Result<Response, GraphError> {
     let caller = authenticate(st, headers)?;
     let path = crate::arm::percent_decode(raw_path);
+    // getByIds is a read sent as POST.
+    if method != Method::GET && !path.ends_with("/getByIds") {
+        *st.world()
+            .graph_writes
+            .entry(caller.tid.to_ascii_lowercase())
+            .or_default() += 1;
+    }
+
     let (version, rest) = match path.trim_start_matches('/').split_once('/') {
         Some((v, r)) => (v.to_string(), format!("/{r}")),
         None => (path.trim_start_matches('/').to_string(), "/".to_string()),
