@@ -32,7 +32,12 @@ Examples:
     --scope /subscriptions/SUB/resourceGroups/myResourceGroup/providers/Microsoft.KeyVault/vaults/myVault
 
   # Print the plan and the exact objects and ARM bodies, write nothing
-  kubectl azwi bind workload-identity-sa --identity myIdentity -g myResourceGroup --dry-run -o yaml";
+  kubectl azwi bind workload-identity-sa --identity myIdentity -g myResourceGroup --dry-run -o yaml
+
+  # AKS identity binding: one binding per identity and cluster, RBAC says which
+  # ServiceAccounts may use it (no federated credential per ServiceAccount)
+  kubectl azwi bind workload-identity-sa --identity myIdentity -g myResourceGroup \\
+    --cluster myAKSCluster --identity-binding --workload deploy/quick-start";
 
 const UNBIND_EXAMPLES: &str = "\
 Examples:
@@ -264,6 +269,10 @@ pub struct BindArgs {
     /// Print the plan and the exact objects and ARM bodies, write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Use an AKS identity binding instead of a federated credential per ServiceAccount:
+    /// the ARM binding, a ClusterRole/Binding granting use-managed-identity, the pod annotation
+    #[arg(long, conflicts_with_all = ["issuer", "credential_name", "create_identity", "role"])]
+    pub identity_binding: bool,
 }
 
 #[derive(Debug, Args)]

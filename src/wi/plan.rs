@@ -93,6 +93,20 @@ pub enum Op {
     },
     ServiceAccount,
     Workload(Target),
+    /// An AKS identity binding: PUT and wait (`put`), or only wait for one already running.
+    IdentityBinding {
+        path: String,
+        put: bool,
+    },
+    DeleteIdentityBinding {
+        path: String,
+    },
+    ClusterRole {
+        name: String,
+    },
+    ClusterRoleBinding {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -103,6 +117,9 @@ pub enum StepKind {
     RoleAssignment,
     ServiceAccount,
     Workload,
+    IdentityBinding,
+    ClusterRole,
+    ClusterRoleBinding,
 }
 
 /// What bind wants of the tenant-id annotation.

@@ -5,6 +5,7 @@
 //! untouched.
 
 mod apply;
+mod identity_binding;
 mod issuer;
 mod plan;
 mod read;
@@ -61,6 +62,9 @@ pub struct IdentitySummary {
 }
 
 pub async fn run(ctx: &Ctx, args: &BindArgs) -> Result<BindReport, Error> {
+    if args.identity_binding {
+        return identity_binding::run(ctx, args).await;
+    }
     let input = read::check(ctx, args)?;
     let (az, facts) = read::gather(ctx, args, &input).await?;
     let mut report = plan::plan(&input, args, &facts)?;

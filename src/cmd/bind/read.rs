@@ -280,7 +280,7 @@ async fn workload_facts(
 /// The workloads whose pods run as `sa`, named by their top owner (for the next steps).
 /// Deployment pods are named through their ReplicaSet: the Deployment controller names a
 /// ReplicaSet `<deployment>-<pod-template-hash>` and labels its pods with that hash.
-async fn sa_users(k: &Kube, ns: &str, sa: &str) -> Vec<SaUser> {
+pub(super) async fn sa_users(k: &Kube, ns: &str, sa: &str) -> Vec<SaUser> {
     let Ok(pods) = k.pods_of_service_account(ns, sa).await else {
         return Vec::new();
     };
@@ -407,7 +407,7 @@ pub(crate) fn summary(i: &Identity) -> IdentitySummary {
 }
 
 /// Wave 1: what depends only on the input. Stops on a missing permission or a bad workload.
-async fn wave_one(
+pub(super) async fn wave_one(
     ctx: &Ctx,
     c: &Checked,
 ) -> Result<

@@ -4,6 +4,7 @@
 //! specs or a public report.
 
 mod flexible;
+mod identity_binding;
 mod issuer;
 mod login;
 mod roles;
