@@ -220,9 +220,10 @@ impl Arm {
         let waited = self
             .wait_operation(op, path, &raw.lro, patience, &progress)
             .await?;
-        let b = self.identity_binding(path).await?.ok_or_else(|| {
-            operation_failed(op, path, "without the binding", None)
-        })?;
+        let b = self
+            .identity_binding(path)
+            .await?
+            .ok_or_else(|| operation_failed(op, path, "without the binding", None))?;
         if b.state() != "Succeeded" {
             return Err(operation_failed(op, path, b.state(), None));
         }

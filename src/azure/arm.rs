@@ -281,7 +281,11 @@ impl Arm {
         }
     }
 
-    pub(crate) fn parse<T: DeserializeOwned>(op: &str, url: &Url, bytes: &[u8]) -> Result<T, AzureError> {
+    pub(crate) fn parse<T: DeserializeOwned>(
+        op: &str,
+        url: &Url,
+        bytes: &[u8],
+    ) -> Result<T, AzureError> {
         let bytes = if bytes.is_empty() {
             b"null" as &[u8]
         } else {

@@ -7,7 +7,9 @@ use k8s_openapi::api::authorization::v1::{
 };
 use kube::{
     Api,
-    api::{ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams},
+    api::{
+        ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
+    },
 };
 use serde_json::Value;
 
@@ -52,7 +54,11 @@ impl Kube {
         }
     }
 
-    pub async fn rbac_object(&self, kind: RbacKind, name: &str) -> Result<Option<Value>, KubeError> {
+    pub async fn rbac_object(
+        &self,
+        kind: RbacKind,
+        name: &str,
+    ) -> Result<Option<Value>, KubeError> {
         self.rbac_api(kind, None)
             .get_opt(name)
             .await
@@ -79,7 +85,15 @@ impl Kube {
             .create(&pp, &obj)
             .await
             .map(|_| ())
-            .map_err(|e| KubeError::api("create", kind.plural(), None, obj.metadata.name.as_deref(), e))
+            .map_err(|e| {
+                KubeError::api(
+                    "create",
+                    kind.plural(),
+                    None,
+                    obj.metadata.name.as_deref(),
+                    e,
+                )
+            })
     }
 
     /// JSON merge patch of the plugin's own fields (the body carries the resourceVersion read).
@@ -90,14 +104,22 @@ impl Kube {
         patch: &Value,
     ) -> Result<(), KubeError> {
         self.rbac_api(kind, None)
-            .patch(name, &PatchParams::apply(keys::FIELD_MANAGER), &Patch::Merge(patch))
+            .patch(
+                name,
+                &PatchParams::apply(keys::FIELD_MANAGER),
+                &Patch::Merge(patch),
+            )
             .await
             .map(|_| ())
             .map_err(|e| KubeError::api("patch", kind.plural(), None, Some(name), e))
     }
 
     pub async fn delete_rbac_object(&self, kind: RbacKind, name: &str) -> Result<(), KubeError> {
-        match self.rbac_api(kind, None).delete(name, &Default::default()).await {
+        match self
+            .rbac_api(kind, None)
+            .delete(name, &Default::default())
+            .await
+        {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
             Err(e) => Err(KubeError::api("delete", kind.plural(), None, Some(name), e)),

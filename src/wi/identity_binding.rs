@@ -191,19 +191,17 @@ pub fn names_service_account(subjects: Option<&Value>, ns: &str, sa: &str) -> bo
         "system:serviceaccounts".to_string(),
         format!("system:serviceaccounts:{ns}"),
     ];
-    subjects
-        .and_then(Value::as_array)
-        .is_some_and(|l| {
-            l.iter().any(|s| {
-                let field = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or_default();
-                match field("kind") {
-                    "ServiceAccount" => field("name") == sa && field("namespace") == ns,
-                    "Group" => groups.iter().any(|g| g == field("name")),
-                    "User" => field("name") == super::names::subject(ns, sa),
-                    _ => false,
-                }
-            })
+    subjects.and_then(Value::as_array).is_some_and(|l| {
+        l.iter().any(|s| {
+            let field = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or_default();
+            match field("kind") {
+                "ServiceAccount" => field("name") == sa && field("namespace") == ns,
+                "Group" => groups.iter().any(|g| g == field("name")),
+                "User" => field("name") == super::names::subject(ns, sa),
+                _ => false,
+            }
         })
+    })
 }
 
 pub fn cluster_role_binding_step(
@@ -439,7 +437,10 @@ pub fn binding_step(
             true,
         ),
     };
-    let path = format!("{}/identityBindings/{name}", cluster_id.trim_end_matches('/'));
+    let path = format!(
+        "{}/identityBindings/{name}",
+        cluster_id.trim_end_matches('/')
+    );
     Step {
         kind: StepKind::IdentityBinding,
         action,

@@ -13,7 +13,10 @@ fn doc_role(resource: &str) -> Value {
 #[test]
 fn binding_names_conform_to_the_spec_pattern() {
     for (name, id) in [
-        ("mi-payments", "/subscriptions/s/resourceGroups/rg/providers/x/mi-payments"),
+        (
+            "mi-payments",
+            "/subscriptions/s/resourceGroups/rg/providers/x/mi-payments",
+        ),
         ("9lives", "/x/9lives"),
         ("ÄÖ_weird.Name-01", "/x/y"),
         (&"a".repeat(200), "/x/long"),
@@ -42,7 +45,8 @@ fn the_grant_is_on_the_client_id_not_the_principal_id() {
     assert!(grants(&doc_role(CLIENT), CLIENT));
     assert!(!grants(&doc_role(PRINCIPAL), CLIENT));
     assert_eq!(named_resources(&doc_role(PRINCIPAL)), [PRINCIPAL]);
-    let wrong_verb = json!({"rules": [{"apiGroups": [API_GROUP], "resources": [CLIENT], "verbs": ["get"]}]});
+    let wrong_verb =
+        json!({"rules": [{"apiGroups": [API_GROUP], "resources": [CLIENT], "verbs": ["get"]}]});
     assert!(!grants(&wrong_verb, CLIENT));
     let wildcard = json!({"rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]});
     assert!(grants(&wildcard, CLIENT), "cluster-admin's rule grants it");
@@ -100,7 +104,10 @@ fn binding_subjects_are_added_and_others_kept() {
     assert_eq!(add.action, Action::Update);
     let patch = add.body.unwrap();
     assert_eq!(patch["subjects"].as_array().unwrap().len(), 2);
-    assert_eq!(patch["subjects"][0]["namespace"], "ns", "the first subject kept");
+    assert_eq!(
+        patch["subjects"][0]["namespace"], "ns",
+        "the first subject kept"
+    );
     assert_eq!(patch["metadata"]["resourceVersion"], "3");
 
     // Unbind takes one subject out, and the whole binding with the last one.
@@ -172,7 +179,11 @@ fn room_for_the_managed_credential() {
     let mut full: Vec<Credential> = (0..20).map(|i| c(&format!("c{i}"))).collect();
     assert_eq!(credential_room(&full).unwrap_err().len(), 20);
     full[3] = c(MANAGED_CREDENTIAL);
-    assert_eq!(credential_room(&full), Ok(true), "already there: no new slot");
+    assert_eq!(
+        credential_room(&full),
+        Ok(true),
+        "already there: no new slot"
+    );
 }
 
 #[test]
@@ -191,7 +202,10 @@ fn an_existing_binding_is_reused_whatever_its_name() {
         state: state.into(),
     };
     let s = binding_step(&[fact("Succeeded")], id, "/c", "mi1234");
-    assert_eq!((s.action, s.target.as_str()), (Action::Unchanged, "identity binding handmade"));
+    assert_eq!(
+        (s.action, s.target.as_str()),
+        (Action::Unchanged, "identity binding handmade")
+    );
     let s = binding_step(&[fact("Failed")], id, "/c", "mi1234");
     assert_eq!(s.action, Action::Update);
     assert_eq!(

@@ -68,7 +68,10 @@ async fn identity(az: &AzureCtx, c: &Checked) -> Result<Identity, Error> {
         (Ok(Err(id)), _) => Err(InputError::new(
             "identity",
             &id.name,
-            format!("a user-assigned identity in resource group {}", id.resource_group),
+            format!(
+                "a user-assigned identity in resource group {}",
+                id.resource_group
+            ),
         )
         .with_hint(format!(
             "create it first (`az identity create -g {} -n {}`), or check -g and --subscription",
@@ -303,10 +306,12 @@ fn plan(c: &Checked, args: &BindArgs, f: &Facts) -> Result<BindReport, Error> {
             &c.sa,
         ));
     }
-    let existing = f
-        .bindings
-        .iter()
-        .find(|b| b.properties.managed_identity.resource_id.eq_ignore_ascii_case(&f.identity.id));
+    let existing = f.bindings.iter().find(|b| {
+        b.properties
+            .managed_identity
+            .resource_id
+            .eq_ignore_ascii_case(&f.identity.id)
+    });
     let issuer = existing.and_then(IdentityBinding::issuer).map_or_else(
         || {
             format!(

@@ -202,7 +202,11 @@ pub(super) async fn check_served(report: &IssuerReport) -> Result<(), Error> {
 }
 
 /// `--cluster NAME|RESOURCE-ID`: the AKS cluster, which must exist.
-pub(super) async fn aks_cluster(az: &AzureCtx, cluster: &str, rg: Option<&str>) -> Result<AksCluster, Error> {
+pub(super) async fn aks_cluster(
+    az: &AzureCtx,
+    cluster: &str,
+    rg: Option<&str>,
+) -> Result<AksCluster, Error> {
     let id = if cluster.starts_with('/') {
         cluster.to_string()
     } else {

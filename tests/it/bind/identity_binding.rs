@@ -47,7 +47,10 @@ async fn bindings(s: &Setup) -> Vec<Value> {
         .sub
         .arm(
             "GET",
-            &format!("{}/identityBindings?api-version=2026-04-01", cluster_path(s)),
+            &format!(
+                "{}/identityBindings?api-version=2026-04-01",
+                cluster_path(s)
+            ),
             None,
         )
         .await;
@@ -59,8 +62,14 @@ async fn rbac(client_id: &str) -> (Option<ClusterRole>, Option<ClusterRoleBindin
     let c = Ground::get().client().await;
     let name = ib::rbac_name(client_id);
     (
-        Api::<ClusterRole>::all(c.clone()).get_opt(&name).await.unwrap(),
-        Api::<ClusterRoleBinding>::all(c).get_opt(&name).await.unwrap(),
+        Api::<ClusterRole>::all(c.clone())
+            .get_opt(&name)
+            .await
+            .unwrap(),
+        Api::<ClusterRoleBinding>::all(c)
+            .get_opt(&name)
+            .await
+            .unwrap(),
     )
 }
 
@@ -86,14 +95,24 @@ async fn identity_binding_bind_makes_every_piece_once_and_dry_run_shows_it() {
         .create(&PostParams::default(), &deployment("web"))
         .await
         .unwrap();
-    let args = ["--identity-binding", "--workload", "deploy/web", "-o", "json"];
+    let args = [
+        "--identity-binding",
+        "--workload",
+        "deploy/web",
+        "-o",
+        "json",
+    ];
 
     let before = s.sub.writes().await;
     let mut dry = args.to_vec();
     dry.push("--dry-run");
     let (code, out, err) = s.bind(&dry);
     let plan = json_out(code, &out, &err);
-    assert_eq!(s.sub.writes().await, before, "a dry run writes nothing to Azure");
+    assert_eq!(
+        s.sub.writes().await,
+        before,
+        "a dry run writes nothing to Azure"
+    );
     assert_eq!(rbac(s.client_id()).await, (None, None));
     assert!(s.sa().await.is_none());
     let binding_step = plan["steps"]
@@ -151,14 +170,28 @@ async fn identity_binding_bind_makes_every_piece_once_and_dry_run_shows_it() {
     let (role, crb) = rbac(s.client_id()).await;
     let role = role.expect("ClusterRole");
     let rule = &role.rules.unwrap()[0];
-    assert_eq!(rule.api_groups.as_deref(), Some(&[ib::API_GROUP.to_string()][..]));
-    assert_eq!(rule.resources.as_deref(), Some(&[s.client_id().to_string()][..]));
+    assert_eq!(
+        rule.api_groups.as_deref(),
+        Some(&[ib::API_GROUP.to_string()][..])
+    );
+    assert_eq!(
+        rule.resources.as_deref(),
+        Some(&[s.client_id().to_string()][..])
+    );
     assert_eq!(rule.verbs, [ib::VERB.to_string()]);
     let subjects = crb.expect("ClusterRoleBinding").subjects.unwrap();
     assert_eq!(subjects.len(), 1);
     assert_eq!(
-        (subjects[0].kind.as_str(), subjects[0].name.as_str(), subjects[0].namespace.as_deref()),
-        ("ServiceAccount", "workload-identity-sa", Some(s.ns.as_str()))
+        (
+            subjects[0].kind.as_str(),
+            subjects[0].name.as_str(),
+            subjects[0].namespace.as_deref()
+        ),
+        (
+            "ServiceAccount",
+            "workload-identity-sa",
+            Some(s.ns.as_str())
+        )
     );
     let sa = s.sa().await.unwrap();
     assert_eq!(
@@ -186,8 +219,14 @@ async fn identity_binding_bind_makes_every_piece_once_and_dry_run_shows_it() {
     assert_eq!(versions(&deploys.get("web").await.unwrap()), d_rv);
     let (r2, b2) = rbac(s.client_id()).await;
     assert_eq!(
-        (r1.unwrap().metadata.resource_version, b1.unwrap().metadata.resource_version),
-        (r2.unwrap().metadata.resource_version, b2.unwrap().metadata.resource_version)
+        (
+            r1.unwrap().metadata.resource_version,
+            b1.unwrap().metadata.resource_version
+        ),
+        (
+            r2.unwrap().metadata.resource_version,
+            b2.unwrap().metadata.resource_version
+        )
     );
 }
 
@@ -199,7 +238,16 @@ async fn identity_binding_second_service_account_joins_and_others_are_kept() {
     json_out(code, &out, &err);
     let writes = s.sub.writes().await;
     let argv = [
-        "bind", "api", "-n", &s.ns, "--identity", "app-id", "-g", "rg", "--identity-binding", "-o",
+        "bind",
+        "api",
+        "-n",
+        &s.ns,
+        "--identity",
+        "app-id",
+        "-g",
+        "rg",
+        "--identity-binding",
+        "-o",
         "json",
     ];
     let (code, out, err) = crate::support::azure::run_plugin(&argv, &s.sub.env());
@@ -214,9 +262,19 @@ async fn identity_binding_second_service_account_joins_and_others_are_kept() {
         ]
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );
-    assert_eq!(s.sub.writes().await, writes, "the binding is reused: no ARM write");
+    assert_eq!(
+        s.sub.writes().await,
+        writes,
+        "the binding is reused: no ARM write"
+    );
     let (_, crb) = rbac(s.client_id()).await;
-    let names: Vec<String> = crb.unwrap().subjects.unwrap().into_iter().map(|x| x.name).collect();
+    let names: Vec<String> = crb
+        .unwrap()
+        .subjects
+        .unwrap()
+        .into_iter()
+        .map(|x| x.name)
+        .collect();
     assert_eq!(names, ["workload-identity-sa", "api"]);
 }
 
@@ -234,14 +292,30 @@ async fn identity_binding_refusals_write_nothing() {
 
     aks(&s, 0.0).await;
     // An app registration's client id: identity bindings take user-assigned identities only.
-    let admin = s.sub.graph_principal("Owner", &["Application.ReadWrite.All"]).await;
+    let admin = s
+        .sub
+        .graph_principal("Owner", &["Application.ReadWrite.All"])
+        .await;
     let (st, app) = s
         .sub
-        .graph(&admin, "POST", "/v1.0/applications", Some(json!({"displayName": "ib-app"})))
+        .graph(
+            &admin,
+            "POST",
+            "/v1.0/applications",
+            Some(json!({"displayName": "ib-app"})),
+        )
         .await;
     assert_eq!(st, 201, "{app}");
     let app_id = app["appId"].as_str().unwrap();
-    let argv = ["bind", "sa", "-n", &s.ns, "--identity", app_id, "--identity-binding"];
+    let argv = [
+        "bind",
+        "sa",
+        "-n",
+        &s.ns,
+        "--identity",
+        app_id,
+        "--identity-binding",
+    ];
     let (code, _, err) =
         crate::support::azure::run_plugin(&argv, &s.sub.env_as(&admin.0, &admin.1));
     assert_eq!(code, 2, "{err}");
@@ -249,7 +323,10 @@ async fn identity_binding_refusals_write_nothing() {
 
     // A ClusterRole of that name that the plugin did not make is left alone.
     let client = Ground::get().client().await;
-    let theirs: ClusterRole = serde_json::from_value(json!({"metadata": {"name": ib::rbac_name(s.client_id())}, "rules": []})).unwrap();
+    let theirs: ClusterRole = serde_json::from_value(
+        json!({"metadata": {"name": ib::rbac_name(s.client_id())}, "rules": []}),
+    )
+    .unwrap();
     Api::<ClusterRole>::all(client.clone())
         .create(&PostParams::default(), &theirs)
         .await
@@ -299,12 +376,18 @@ async fn identity_binding_failed_operation_stops_bind_and_a_rerun_recovers() {
     assert!(err.contains("ended Failed"), "{err}");
     assert_eq!(rbac(s.client_id()).await, (None, None), "cluster untouched");
     assert!(s.sa().await.is_none());
-    assert_eq!(bindings(&s).await[0]["properties"]["provisioningState"], "Failed");
+    assert_eq!(
+        bindings(&s).await[0]["properties"]["provisioningState"],
+        "Failed"
+    );
 
     let (code, out, err) = s.bind(&["--identity-binding", "-o", "json"]);
     let report = json_out(code, &out, &err);
     let step = &report["steps"][1];
     assert_eq!(step["action"], "update", "{report}");
-    assert_eq!(bindings(&s).await[0]["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(
+        bindings(&s).await[0]["properties"]["provisioningState"],
+        "Succeeded"
+    );
     assert!(s.sa().await.is_some());
 }
