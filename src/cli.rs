@@ -36,7 +36,12 @@ Examples:
 
   # An Entra application instead of a managed identity: created with its service principal
   # when no application has that name, federated through Microsoft Graph
-  kubectl azwi bind workload-identity-sa --app myApp --create-app --workload deploy/quick-start";
+  kubectl azwi bind workload-identity-sa --app myApp --create-app --workload deploy/quick-start
+
+  # AKS identity binding: one binding per identity and cluster, RBAC says which
+  # ServiceAccounts may use it (no federated credential per ServiceAccount)
+  kubectl azwi bind workload-identity-sa --identity myIdentity -g myResourceGroup \\
+    --cluster myAKSCluster --identity-binding --workload deploy/quick-start";
 
 const UNBIND_EXAMPLES: &str = "\
 Examples:
@@ -281,6 +286,10 @@ pub struct BindArgs {
     /// Print the plan and the exact objects and ARM bodies, write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Use an AKS identity binding instead of a federated credential per ServiceAccount:
+    /// the ARM binding, a ClusterRole/Binding granting use-managed-identity, the pod annotation
+    #[arg(long, conflicts_with_all = ["issuer", "credential_name", "create_identity", "role", "app"])]
+    pub identity_binding: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@ mod client;
 mod error;
 pub mod exec;
 pub mod objects;
+pub mod rbac;
 
 pub use client::{Kube, connect};
 pub use error::KubeError;

@@ -5,6 +5,7 @@ pub mod azwi;
 pub mod claims;
 pub mod credential;
 pub mod identity;
+pub mod identity_binding;
 pub mod issuer;
 pub mod jwks;
 pub mod keys;

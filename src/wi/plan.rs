@@ -95,6 +95,20 @@ pub enum Op {
     Workload(Target),
     /// A Microsoft Graph write of an application-backed binding.
     App(super::app_plan::AppOp),
+    /// An AKS identity binding: PUT and wait (`put`), or only wait for one already running.
+    IdentityBinding {
+        path: String,
+        put: bool,
+    },
+    DeleteIdentityBinding {
+        path: String,
+    },
+    ClusterRole {
+        name: String,
+    },
+    ClusterRoleBinding {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -107,6 +121,9 @@ pub enum StepKind {
     RoleAssignment,
     ServiceAccount,
     Workload,
+    IdentityBinding,
+    ClusterRole,
+    ClusterRoleBinding,
 }
 
 /// What bind wants of the tenant-id annotation.

@@ -6,6 +6,7 @@
 
 mod app;
 mod apply;
+mod identity_binding;
 mod issuer;
 mod plan;
 mod read;
@@ -70,6 +71,9 @@ pub async fn run(ctx: &Ctx, args: &BindArgs) -> Result<BindReport, Error> {
         let (mut report, sa_users) = app::run(ctx, args).await?;
         report.next = next_steps(&report, &sa_users);
         return Ok(report);
+    }
+    if args.identity_binding {
+        return identity_binding::run(ctx, args).await;
     }
     let input = read::check(ctx, args)?;
     let (az, facts) = read::gather(ctx, args, &input).await?;

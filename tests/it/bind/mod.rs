@@ -5,6 +5,7 @@
 
 mod apps;
 mod flexible;
+mod identity_binding;
 mod issuer;
 mod login;
 mod roles;
