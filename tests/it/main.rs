@@ -14,3 +14,4 @@ mod ground;
 mod inspect;
 mod output;
 mod tour;
+mod wire;
