@@ -555,6 +555,9 @@ fn usable(app: &App, not_found: &impl Fn() -> EntraError) -> Result<(), EntraErr
 /// Fetch `{iss}/.well-known/openid-configuration` (exactly one `/` joined, as Entra does) and
 /// its `jwks_uri`, anonymously over https.
 async fn fetch_issuer_keys(st: &Shared, iss: &str) -> Result<Value, EntraError> {
+    if crate::ib_proxy::is_binding_issuer(iss) {
+        return Ok(crate::ib_proxy::binding_issuer_keys(st));
+    }
     let discovery = format!(
         "{}/.well-known/openid-configuration",
         iss.trim_end_matches('/')

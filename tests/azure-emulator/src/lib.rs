@@ -7,8 +7,10 @@ pub mod arm;
 pub mod control;
 pub mod entra;
 pub mod graph;
+pub mod ib_proxy;
 pub mod issuer;
 pub mod jwt;
+pub mod kube;
 pub mod proxy;
 pub mod store;
 pub mod tls;
@@ -57,6 +59,18 @@ pub struct Config {
     /// Extra CA (PEM) trusted for outbound https: issuer discovery and JWKS fetches.
     pub trust_ca_pem: Option<String>,
     pub issuer: Option<IssuerConfig>,
+    pub ib_proxy: Option<IbProxyConfig>,
+}
+
+/// The AKS identity-binding token proxy (src/ib_proxy.rs) on a port of its own.
+#[derive(Clone, Debug)]
+pub struct IbProxyConfig {
+    pub listen: SocketAddr,
+    /// Serving certificate (names the SNI the pods are given) and key, PEM files.
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    /// The cluster's API server, for TokenReview and SubjectAccessReview.
+    pub kube: kube::KubeConfig,
 }
 
 impl Default for Config {
@@ -67,6 +81,7 @@ impl Default for Config {
             tls_key: None,
             trust_ca_pem: None,
             issuer: None,
+            ib_proxy: None,
         }
     }
 }
@@ -79,7 +94,11 @@ pub struct Emulator {
     state: Shared,
     task: tokio::task::JoinHandle<()>,
     conns: Arc<Mutex<tokio::task::JoinSet<()>>>,
+    /// The identity-binding proxy's address, accept loop and connections, when configured.
+    ib_proxy: Option<(SocketAddr, tokio::task::JoinHandle<()>, Conns)>,
 }
+
+type Conns = Arc<Mutex<tokio::task::JoinSet<()>>>;
 
 impl Emulator {
     /// `https://127.0.0.1:PORT` (no trailing slash).
@@ -97,6 +116,12 @@ impl Emulator {
     pub fn state(&self) -> &Shared {
         &self.state
     }
+    /// `https://127.0.0.1:PORT` of the identity-binding proxy, when configured.
+    pub fn ib_proxy_url(&self) -> Option<String> {
+        self.ib_proxy
+            .as_ref()
+            .map(|(a, _, _)| format!("https://{a}"))
+    }
 }
 
 impl Drop for Emulator {
@@ -104,6 +129,12 @@ impl Drop for Emulator {
         self.task.abort();
         if let Ok(mut c) = self.conns.lock() {
             c.abort_all();
+        }
+        if let Some((_, task, conns)) = &self.ib_proxy {
+            task.abort();
+            if let Ok(mut c) = conns.lock() {
+                c.abort_all();
+            }
         }
     }
 }
@@ -193,6 +224,10 @@ pub async fn spawn(config: Config) -> Result<Emulator, Error> {
             }
         }
     });
+    let ib_proxy = match &config.ib_proxy {
+        Some(c) => Some(spawn_ib_proxy(c, state.clone()).await?),
+        None => None,
+    };
     Ok(Emulator {
         url,
         ca_pem: cert.ca_pem,
@@ -200,7 +235,46 @@ pub async fn spawn(config: Config) -> Result<Emulator, Error> {
         state,
         task,
         conns,
+        ib_proxy,
     })
+}
+
+/// The identity-binding proxy's own TLS listener (no CONNECT, its own certificate).
+async fn spawn_ib_proxy(
+    c: &IbProxyConfig,
+    st: Shared,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>, Conns), Error> {
+    let cert = tls::load(&c.tls_cert, &c.tls_key)?;
+    let acceptor = TlsAcceptor::from(tls::server_config(&cert)?);
+    let kube = Arc::new(kube::Kube::new(&c.kube)?);
+    let app = ib_proxy::router(ib_proxy::ProxyState { st, kube });
+    let listener = TcpListener::bind(c.listen).await?;
+    let addr = listener.local_addr()?;
+    let conns: Conns = Arc::new(Mutex::new(tokio::task::JoinSet::new()));
+    let conns2 = conns.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            let fut = async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let svc = TowerToHyperService::new(app);
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .http1_only()
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .await;
+            };
+            if let Ok(mut set) = conns2.lock() {
+                while set.try_join_next().is_some() {}
+                set.spawn(fut);
+            }
+        }
+    });
+    Ok((addr, task, conns))
 }
 
 /// Everything outside `/_emulator/`: ARM, issuer hosts, then Entra paths.
@@ -249,7 +323,7 @@ async fn dispatch(State(st): State<Shared>, req: Request) -> Response {
     resp
 }
 
-async fn entra_route(
+pub(crate) async fn entra_route(
     st: &Shared,
     method: &Method,
     path: &str,

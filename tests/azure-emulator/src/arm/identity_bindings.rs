@@ -16,11 +16,11 @@ pub const BINDING_TYPE: &str = "Microsoft.ContainerService/managedClusters/ident
 pub const MANAGED_FIC: &str = "aks-identity-binding";
 /// Per-identity issuer `https://ib.oic.prod-aks.azure.com/<tenant>/<client id>`, no trailing
 /// slash (IdentityBindings_Get.json; the az CLI live test checks the `/{tenant}/{client}` end).
-const IB_ISSUER_HOST: &str = "https://ib.oic.prod-aks.azure.com";
+pub const IB_ISSUER_HOST: &str = "https://ib.oic.prod-aks.azure.com";
 /// The subject and audience AKS gives its credential appear only in screenshots; the vendored
 /// ManagedFIC_aks-identity-binding.json keeps this placeholder, and so does the emulator, so a
 /// client can only treat them as opaque.
-const MANAGED_FIC_CLAIM: &str = "UNCONFIRMED-value-set-by-AKS";
+pub const MANAGED_FIC_CLAIM: &str = "UNCONFIRMED-value-set-by-AKS";
 const RESOURCE_ID_TARGET: &str = "properties.managedIdentity.resourceId";
 
 pub struct IdentityBinding {
