@@ -261,6 +261,7 @@ fn plan(c: &Checked, args: &BindArgs, f: &Facts) -> Result<BindReport, Error> {
         &f.identity.id,
         &f.aks.id,
         &ib::binding_name(&f.identity.name, &f.identity.id),
+        ib::credential_room(&f.credentials) == Ok(true),
     );
     let mut steps = vec![
         Step::noop(

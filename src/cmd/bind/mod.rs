@@ -12,7 +12,7 @@ mod read;
 
 use serde::Serialize;
 
-pub(crate) use issuer::{IssuerQuery, find_issuer};
+pub(crate) use issuer::{IssuerQuery, aks_cluster_by_server as aks_by_server, find_issuer};
 pub(crate) use read::{forbidden, resolve_identity, summary, validate_workload};
 
 use crate::{
