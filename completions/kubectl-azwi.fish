@@ -86,6 +86,7 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l autho
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l create-identity -d 'Create the identity when it does not exist (needs --location)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l dry-run -d 'Print the plan and the exact objects and ARM bodies, write nothing'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l identity-binding -d 'Use an AKS identity binding instead of a federated credential per ServiceAccount: the ARM binding, a ClusterRole/Binding granting use-managed-identity, the pod annotation'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -s h -l help -d 'Print help (see more with \'--help\')'

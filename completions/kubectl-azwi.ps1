@@ -76,6 +76,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             [CompletionResult]::new('--graph-endpoint', '--graph-endpoint', [CompletionResultType]::ParameterName, 'Microsoft Graph endpoint (overrides the cloud''s; the token scope stays the cloud''s)')
             [CompletionResult]::new('--create-identity', '--create-identity', [CompletionResultType]::ParameterName, 'Create the identity when it does not exist (needs --location)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and the exact objects and ARM bodies, write nothing')
+            [CompletionResult]::new('--identity-binding', '--identity-binding', [CompletionResultType]::ParameterName, 'Use an AKS identity binding instead of a federated credential per ServiceAccount: the ARM binding, a ClusterRole/Binding granting use-managed-identity, the pod annotation')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logs on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logs on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)')

@@ -219,6 +219,8 @@ pub struct Facts {
     pub exchange: Fact<Exchange>,
     /// `--can ACTION --scope SCOPE`: the identity's access there (src/doctor/can.rs).
     pub can: Fact<super::can::CanFacts>,
+    /// The AKS identity-binding path, when the pod asks for it (src/doctor/identity_binding.rs).
+    pub identity_binding: Fact<super::identity_binding::IbFacts>,
 }
 
 impl Facts {
@@ -249,6 +251,7 @@ impl Facts {
             azure: Err(na()),
             exchange: Err(na()),
             can: Err(na()),
+            identity_binding: Err(na()),
         }
     }
 }

@@ -398,17 +398,25 @@ pub struct BindingFact {
 }
 
 /// The binding step: reuse the identity's binding when one exists (whatever its name), put
-/// it again when it ended Failed or Canceled, otherwise create one under `name`.
+/// it again when it ended Failed or Canceled, or when AKS's credential is gone from the
+/// identity (a PUT has AKS write it again), otherwise create one under `name`.
 pub fn binding_step(
     existing: &[BindingFact],
     identity_id: &str,
     cluster_id: &str,
     name: &str,
+    credential_present: bool,
 ) -> Step {
     let mine = existing
         .iter()
         .find(|b| b.identity_id.eq_ignore_ascii_case(identity_id));
     let (name, action, detail, put) = match mine {
+        Some(b) if b.state == "Succeeded" && !credential_present => (
+            b.name.as_str(),
+            Action::Update,
+            format!("AKS's credential {MANAGED_CREDENTIAL} is gone from the identity: put again"),
+            true,
+        ),
         Some(b) if b.state == "Succeeded" => {
             let target = format!("identity binding {}", b.name);
             return Step::noop(
@@ -449,6 +457,28 @@ pub fn binding_step(
         body: Some(json!({"properties": {"managedIdentity": {"resourceId": identity_id}}})),
         op: Some(Op::IdentityBinding { path, put }),
     }
+}
+
+/// The first SDK versions whose WorkloadIdentityCredential can send its token request
+/// through the proxy, and the opt-in each names (docs: identity-bindings §5: the SDKs'
+/// changelogs; Go's option is in betas only).
+pub const SDK_OPT_IN: &str = "Python azure-identity >= 1.27.0 (enable_azure_proxy=True); Go azidentity >= 1.13.0-beta.1, betas only (EnableAzureProxy); .NET Azure.Identity >= 1.18.0-beta.2 (IsAzureProxyEnabled); Java azure-identity >= 1.19.0-beta.2 (enableAzureProxy()); JS @azure/identity >= 4.14.0-beta.1 (enableAzureProxy); Rust azure_identity >= 1.1.0-beta.1 (enable_proxy: true); only on WorkloadIdentityCredential, not DefaultAzureCredential";
+
+/// An Entra refusal that means the app sent its identity-binding token straight to Entra: an
+/// SDK without the proxy opt-in (AADSTS700211 no credential for the cluster issuer, or
+/// AADSTS700212 naming the api://AKSIdentityBinding audience; azure-sdk-for-js
+/// sdk/identity/identity/TROUBLESHOOTING.md lists both).
+pub fn sdk_without_proxy(
+    code: u32,
+    description: &str,
+    token_audience: Option<&str>,
+) -> Option<String> {
+    let ours = description.contains(AUDIENCE) || token_audience == Some(AUDIENCE);
+    (matches!(code, 700211 | 700212) && ours).then(|| {
+        format!(
+            "the token (audience {AUDIENCE}) went straight to Entra: the app's SDK does not use the AKS token proxy; opt in on WorkloadIdentityCredential with an SDK that has the option: {SDK_OPT_IN}"
+        )
+    })
 }
 
 #[cfg(test)]

@@ -201,12 +201,18 @@ fn an_existing_binding_is_reused_whatever_its_name() {
         identity_id: id.to_uppercase(),
         state: state.into(),
     };
-    let s = binding_step(&[fact("Succeeded")], id, "/c", "mi1234");
+    let s = binding_step(&[fact("Succeeded")], id, "/c", "mi1234", true);
     assert_eq!(
         (s.action, s.target.as_str()),
         (Action::Unchanged, "identity binding handmade")
     );
-    let s = binding_step(&[fact("Failed")], id, "/c", "mi1234");
+    let s = binding_step(&[fact("Succeeded")], id, "/c", "mi1234", false);
+    assert_eq!(
+        s.action,
+        Action::Update,
+        "AKS's credential deleted by hand: put again"
+    );
+    let s = binding_step(&[fact("Failed")], id, "/c", "mi1234", true);
     assert_eq!(s.action, Action::Update);
     assert_eq!(
         s.op,
@@ -215,12 +221,30 @@ fn an_existing_binding_is_reused_whatever_its_name() {
             put: true
         })
     );
-    let s = binding_step(&[fact("Creating")], id, "/c", "mi1234");
+    let s = binding_step(&[fact("Creating")], id, "/c", "mi1234", true);
     assert!(matches!(s.op, Some(Op::IdentityBinding { put: false, .. })));
-    let s = binding_step(&[], id, "/c", "mi1234");
+    let s = binding_step(&[], id, "/c", "mi1234", false);
     assert_eq!(s.action, Action::Create);
     assert_eq!(
         s.body.unwrap(),
         json!({"properties": {"managedIdentity": {"resourceId": id}}})
     );
+}
+
+#[test]
+fn entra_refusals_of_the_binding_token_mean_no_proxy_opt_in() {
+    // The 700212 text as azure-sdk-for-js TROUBLESHOOTING.md quotes it.
+    let d = "AADSTS700212: No matching federated identity record found for presented assertion audience 'api://AKSIdentityBinding'.";
+    let why = sdk_without_proxy(700212, d, None).unwrap();
+    assert!(
+        why.contains("azure-identity >= 1.27.0") && why.contains("enable_proxy"),
+        "{why}"
+    );
+    assert!(sdk_without_proxy(700211, "AADSTS700211: No matching federated identity record found for presented assertion issuer", Some(AUDIENCE)).is_some());
+    // The classic token's refusals keep their classic meaning.
+    assert_eq!(
+        sdk_without_proxy(700211, "AADSTS700211: issuer", Some(keys::AUDIENCE)),
+        None
+    );
+    assert_eq!(sdk_without_proxy(70021, d, None), None);
 }

@@ -270,6 +270,7 @@ fn plan(c: &Checked, args: &BindArgs, f: &Facts) -> Result<BindReport, Error> {
         &f.identity.id,
         &f.aks.id,
         &ib::binding_name(&f.identity.name, &f.identity.id),
+        ib::credential_room(&f.credentials) == Ok(true),
     );
     let mut steps = vec![
         Step::noop(
@@ -473,7 +474,8 @@ fn next_steps(r: &BindReport, sa_users: &[SaUser]) -> Vec<String> {
         ));
     }
     next.push(format!(
-        "the app must opt in to the token proxy: WorkloadIdentityCredential with the proxy option (Go azidentity EnableAzureProxy (beta), Python azure-identity >= 1.27.0 enable_azure_proxy=True, .NET Azure.Identity >= 1.18.0-beta.2, Java azure-identity >= 1.19.0-beta.2 enableAzureProxy(), JS @azure/identity >= 4.14.0-beta.1, Rust azure_identity >= 1.1.0-beta.1 enable_proxy); DefaultAzureCredential does not use it"
+        "the app must opt in to the token proxy: {}",
+        ib::SDK_OPT_IN
     ));
     let target = patched
         .first()

@@ -233,7 +233,7 @@ pub(super) async fn aks_cluster(
 
 /// The AKS cluster whose API server FQDN is the kube context's server, if any; a failure to
 /// list clusters (no permission, not AKS) just means this source is not used.
-pub(super) async fn aks_cluster_by_server(az: &AzureCtx, server: &str) -> Option<AksCluster> {
+pub(crate) async fn aks_cluster_by_server(az: &AzureCtx, server: &str) -> Option<AksCluster> {
     let host = server
         .trim_start_matches("https://")
         .split([':', '/'])

@@ -14,7 +14,7 @@ mod read;
 use serde::Serialize;
 
 pub(crate) use app::{AppSummary, app_credential, find_app, not_found as app_not_found};
-pub(crate) use issuer::{IssuerQuery, find_issuer};
+pub(crate) use issuer::{IssuerQuery, aks_cluster_by_server as aks_by_server, find_issuer};
 pub(crate) use read::{forbidden, resolve_identity, summary, validate_workload};
 
 use crate::{

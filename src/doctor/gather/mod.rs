@@ -280,13 +280,22 @@ pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> Result<(Facts, Stats), Error> {
         exchange_input = read.exchange;
     }
     f.exchange = container::exchange(ctx, ask.exchange, exchange_input, http.as_ref(), &n).await;
+    // Wave 3, only on the identity-binding path (src/doctor/identity_binding.rs).
+    let mut waves = 2;
+    let mut arm_calls = arm_calls;
+    if let Some((ib, kube, arm)) = super::identity_binding::gather(ctx, &f).await {
+        f.identity_binding = Ok(ib);
+        n.kube.fetch_add(kube, Ordering::Relaxed);
+        arm_calls += arm;
+        waves = 3;
+    }
 
     let stats = Stats {
         kube_calls: n.kube.load(Ordering::Relaxed),
         arm_calls,
         http_calls: n.http.load(Ordering::Relaxed),
         execs: n.execs.load(Ordering::Relaxed),
-        waves: 2,
+        waves,
         gather_ms: started.elapsed().as_millis() as u64,
         rounds: 1,
     };
