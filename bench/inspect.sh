@@ -47,7 +47,8 @@ def inspect():
     _, status, ru = os.wait4(p.pid, 0)
     if status != 0:
         sys.exit(f"inspect failed: {status}")
-    return time.monotonic() - t, f"{ru.ru_maxrss / 1024:.0f}", "-"
+    # extra: max RSS MB / user+system CPU seconds (how much of the wall is the client's work)
+    return time.monotonic() - t, f"{ru.ru_maxrss / 1024:.0f}/{ru.ru_utime + ru.ru_stime:.2f}", "-"
 def rawlist(enc, mode):
     def run():
         s, size, reqs = subprocess.run(raw + [enc, mode], check=True, capture_output=True,
@@ -63,7 +64,12 @@ for r in range(runs):
         got[n].append(variants[n]())
 for n in names:
     walls = sorted(g[0] for g in got[n])
-    extra = max(g[1] for g in got[n]) if n == "inspect" else got[n][0][1]
+    if n == "inspect":
+        rss = max(int(g[1].split("/")[0]) for g in got[n])
+        cpu = sorted(float(g[1].split("/")[1]) for g in got[n])[len(got[n]) // 2]
+        extra = f"{rss}/{cpu:.2f}"
+    else:
+        extra = got[n][0][1]
     print(n, f"{walls[len(walls) // 2]:.3f}", extra, got[n][0][2])
 PY
 }
@@ -85,7 +91,7 @@ for scale in $SCALES; do
   read -r sas pods reqs rows < <("$AZWI_BIN" inspect -A --no-azure -o json 2>/dev/null | python3 -c '
 import json, sys
 v = json.load(sys.stdin); c = v["clusters"][0]; r = c["requests"]
-print(c["serviceAccounts"], c["pods"], f"{r[\"serviceAccountPages\"]}+{r[\"podPages\"]}+{r[\"other\"]}", len(v["items"]))')
+print(c["serviceAccounts"], c["pods"], "+".join(str(r[k]) for k in ("serviceAccountPages", "podPages", "other")), len(v["items"]))')
   declare -A M=()
   while read -r name wall extra req; do M[$name]="$wall $extra $req"; done < <(rounds)
   read -r i_wall i_rss _ <<<"${M[inspect]}"
@@ -96,9 +102,9 @@ print(c["serviceAccounts"], c["pods"], f"{r[\"serviceAccountPages\"]}+{r[\"podPa
   ROWS+=("$sas $pods $rows $i_wall $i_rss $pb_wall/$pb_size $js_wall/$js_size $pp_wall/$pp_req $(ratio "$i_wall" "$pb_wall") $(ratio "$i_wall" "$pp_wall") $reqs")
 done
 
-printf '\n%-6s %-7s %-5s %-9s %-8s %-14s %-14s %-13s %-10s %-11s %s\n' SAS PODS ROWS INSPECT-S RSS-MB PB-RV0-S/SIZE JSON-RV0-S/SIZE PB-PAGED-S/REQ VS-PB-RV0 VS-PB-PAGED "REQUESTS(sa+pod pages+other)"
+printf '\n%-6s %-7s %-5s %-9s %-15s %-14s %-14s %-13s %-10s %-11s %s\n' SAS PODS ROWS INSPECT-S RSS-MB/CPU-S PB-RV0-S/SIZE JSON-RV0-S/SIZE PB-PAGED-S/REQ VS-PB-RV0 VS-PB-PAGED "REQUESTS(sa+pod pages+other)"
 for r in "${ROWS[@]}"; do
   # shellcheck disable=SC2086
-  printf '%-6s %-7s %-5s %-9s %-8s %-14s %-14s %-13s %-10s %-11s %s\n' $r
+  printf '%-6s %-7s %-5s %-9s %-15s %-14s %-14s %-13s %-10s %-11s %s\n' $r
 done
-echo "(medians of $RUNS interleaved rounds; raw lists: bench/rawlist.py, both lists at once, bytes only; paged: limit=$PAGE)"
+echo "(medians of $RUNS interleaved rounds; RSS: largest, CPU: inspect's user+system median; raw lists: bench/rawlist.py, both lists at once, bytes only; paged: limit=$PAGE)"
