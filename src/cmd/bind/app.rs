@@ -438,6 +438,7 @@ pub(super) async fn run(ctx: &Ctx, args: &BindArgs) -> Result<(BindReport, Vec<S
             g,
             "a display name with --create-app (a client or object id names an application that exists)",
         )
+        .with_hint("pass the display name to create, or leave out --create-app to bind the application with this id")
         .into());
     }
     let (az, f, sa_users) = gather(ctx, args, &c, &r).await?;

@@ -87,7 +87,7 @@ pub fn router(st: Shared) -> Router {
             get(token_requests),
         )
         .route(
-            "/_emulator/tenants/{tenant}/graph-writes",
+            "/_emulator/clients/{client}/graph-writes",
             get(graph_writes),
         )
         .merge(authz::routes())
@@ -548,14 +548,14 @@ async fn token_requests(State(st): State<Shared>, Path(client): Path<String>) ->
     ok(json!({"clientId": client, "count": n}))
 }
 
-async fn graph_writes(State(st): State<Shared>, Path(tenant): Path<String>) -> Reply {
+async fn graph_writes(State(st): State<Shared>, Path(client): Path<String>) -> Reply {
     let n = st
         .world()
         .graph_writes
-        .get(&tenant.to_ascii_lowercase())
+        .get(&client.to_ascii_lowercase())
         .copied()
         .unwrap_or(0);
-    ok(json!({"tenantId": tenant, "count": n}))
+    ok(json!({"clientId": client, "count": n}))
 }
 
 /// Mints an access token directly (to test expired / wrong-audience handling).

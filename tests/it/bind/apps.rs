@@ -24,9 +24,9 @@ use crate::{
 
 const BLOB_READER: &str = "Storage Blob Data Reader";
 
-/// Mutating Graph requests the emulator saw in `tenant` (answered or refused).
-async fn graph_writes(sub: &Sub) -> u64 {
-    sub.control_global("GET", &format!("tenants/{}/graph-writes", sub.tenant), None)
+/// Mutating Graph requests the emulator saw from `login` (answered or refused).
+async fn graph_writes(sub: &Sub, login: &(String, String)) -> u64 {
+    sub.control_global("GET", &format!("clients/{}/graph-writes", login.0), None)
         .await["count"]
         .as_u64()
         .expect("graph-writes count")
@@ -180,7 +180,7 @@ async fn dry_run_then_bind_then_a_second_bind_that_writes_nothing() {
     let me = binder(&a).await;
     let name = format!("idem-{}", a.b.ns);
     let args = ["bind", "wi", "--app", &name, "--create-app", "-o", "json"];
-    let (gw, aw) = (graph_writes(&a.b.sub).await, a.b.sub.writes().await);
+    let (gw, aw) = (graph_writes(&a.b.sub, &me).await, a.b.sub.writes().await);
     let mut dry = args.to_vec();
     dry.push("--dry-run");
     let (code, out, err) = plugin(&a, &me, &dry);
@@ -190,7 +190,11 @@ async fn dry_run_then_bind_then_a_second_bind_that_writes_nothing() {
     let cred = &step(&plan, "federatedCredential")["body"];
     assert_eq!(cred["subject"], a.b.subject("wi"));
     assert_eq!(cred["audiences"], json!([keys::AUDIENCE]));
-    assert_eq!(graph_writes(&a.b.sub).await, gw, "a dry run wrote to Graph");
+    assert_eq!(
+        graph_writes(&a.b.sub, &me).await,
+        gw,
+        "a dry run wrote to Graph"
+    );
     assert_eq!(a.b.sub.writes().await, aw);
     assert!(apps_named(&a, &name).await.is_empty());
     assert!(sa(&a).await.is_none());
@@ -205,7 +209,9 @@ async fn dry_run_then_bind_then_a_second_bind_that_writes_nothing() {
         assert_eq!(sent[k], cred[k], "{k}");
     }
 
-    let (gw, aw) = (graph_writes(&a.b.sub).await, a.b.sub.writes().await);
+    let (gw2, aw) = (graph_writes(&a.b.sub, &me).await, a.b.sub.writes().await);
+    assert_eq!(gw2, gw + 3, "application, service principal, credential");
+    let gw = gw2;
     let rv = sa(&a).await.unwrap().metadata.resource_version;
     let (code, out, err) = plugin(&a, &me, &args);
     let again = json_out(code, &out, &err);
@@ -213,7 +219,11 @@ async fn dry_run_then_bind_then_a_second_bind_that_writes_nothing() {
         actions(&again).iter().all(|(_, act)| act == "unchanged"),
         "{again:#}"
     );
-    assert_eq!(graph_writes(&a.b.sub).await, gw, "no Graph write on re-run");
+    assert_eq!(
+        graph_writes(&a.b.sub, &me).await,
+        gw,
+        "no Graph write on re-run"
+    );
     assert_eq!(a.b.sub.writes().await, aw, "no ARM write on re-run");
     assert_eq!(sa(&a).await.unwrap().metadata.resource_version, rv);
     let (code, text, _) = plugin(&a, &me, &args[..5]);
@@ -232,7 +242,7 @@ async fn a_binding_made_by_azwi_is_adopted_not_duplicated() {
     let iss = Ground::get().issuer();
     let display = azwi::application_name(&ns, "wi", iss);
     for by in [app.app_id.as_str(), display.as_str()] {
-        let gw = graph_writes(&a.b.sub).await;
+        let gw = graph_writes(&a.b.sub, &a.admin).await;
         let (code, out, err) = plugin(&a, &a.admin, &["bind", "wi", "--app", by, "-o", "json"]);
         let r = json_out(code, &out, &err);
         assert!(
@@ -254,7 +264,11 @@ async fn a_binding_made_by_azwi_is_adopted_not_duplicated() {
                 .starts_with("adopted (made by azwi serviceaccount create)"),
             "{cred}"
         );
-        assert_eq!(graph_writes(&a.b.sub).await, gw, "adopting writes nothing");
+        assert_eq!(
+            graph_writes(&a.b.sub, &a.admin).await,
+            gw,
+            "adopting writes nothing"
+        );
         assert_eq!(fics(&a, &app.object_id).await.len(), 1);
     }
     a.b.create_pod(&pod()).await;
@@ -437,14 +451,14 @@ async fn unbind_removes_the_credential_and_delete_app_waits_for_the_others() {
             .await;
 
     // Refused while the GitHub credential and someone else's role assignment use it.
-    let gw = graph_writes(&a.b.sub).await;
+    let gw = graph_writes(&a.b.sub, &me).await;
     let (code, _, err) = plugin(&a, &me, &["unbind", "wi", "--app", &name, "--delete-app"]);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("ci (https://token.actions") && err.contains(&theirs),
         "{err}"
     );
-    assert_eq!(graph_writes(&a.b.sub).await, gw);
+    assert_eq!(graph_writes(&a.b.sub, &me).await, gw);
     assert_eq!(fics(&a, &app.object_id).await.len(), 2);
 
     // Without --delete-app: this binding's credential and annotations go, the roles stay.
@@ -511,7 +525,7 @@ async fn unbind_removes_the_credential_and_delete_app_waits_for_the_others() {
             .await;
     assert_eq!(st, 404);
     // Again: nothing left to do.
-    let gw = graph_writes(&a.b.sub).await;
+    let gw = graph_writes(&a.b.sub, &me).await;
     let (code, out, err) = plugin(
         &a,
         &me,
@@ -522,7 +536,7 @@ async fn unbind_removes_the_credential_and_delete_app_waits_for_the_others() {
         actions(&u).iter().all(|(_, act)| act == "unchanged"),
         "{u:#}"
     );
-    assert_eq!(graph_writes(&a.b.sub).await, gw);
+    assert_eq!(graph_writes(&a.b.sub, &me).await, gw);
 }
 
 /// A new service principal is unknown to Azure Authorization for a while (PrincipalNotFound):

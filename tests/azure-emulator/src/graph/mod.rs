@@ -37,6 +37,8 @@ pub fn is_graph_path(path: &str) -> bool {
 /// Who called, from the Graph access token.
 pub struct Caller {
     pub tid: String,
+    /// The caller's client id (`appid`/`azp`), lower case.
+    pub client_id: String,
     pub oid: String,
     /// Application permissions (`roles`) of an app-only token.
     pub roles: Vec<String>,
@@ -107,7 +109,7 @@ async fn route(
     if method != Method::GET && !path.ends_with("/getByIds") {
         *st.world()
             .graph_writes
-            .entry(caller.tid.to_ascii_lowercase())
+            .entry(caller.client_id.clone())
             .or_default() += 1;
     }
 
@@ -174,6 +176,10 @@ fn authenticate(st: &Shared, headers: &HeaderMap) -> Result<Caller, GraphError> 
     }
     let s = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_string);
     Ok(Caller {
+        client_id: s("appid")
+            .or_else(|| s("azp"))
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
         tid: s("tid").ok_or_else(invalid)?,
         oid: s("oid").ok_or_else(invalid)?,
         roles: c
