@@ -135,7 +135,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__bind)
-            opts="-g -n -o -v -h --identity --app --create-app --resource-group --create-identity --location --role --scope --workload --issuer --cluster --cluster-resource-group --token-expiration --credential-name --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
+            opts="-g -n -o -v -h --identity --app --create-app --resource-group --create-identity --location --role --scope --workload --issuer --cluster --cluster-resource-group --token-expiration --credential-name --dry-run --identity-binding --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -313,12 +313,7 @@ fn plan(c: &Checked, args: &BindArgs, r: &AppRef, f: &Facts) -> Result<BindRepor
         &identity,
     ));
     steps.extend(workload_steps(c, &f.workloads));
-    warnings.extend(
-        f.cluster
-            .injection
-            .warning(ns, f.issuer.aks.as_ref())
-            .into_iter(),
-    );
+    warnings.extend(f.cluster.injection.warning(ns, f.issuer.aks.as_ref()));
     Ok(BindReport {
         dry_run: args.dry_run,
         namespace: ns.to_string(),

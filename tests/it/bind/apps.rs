@@ -335,7 +335,9 @@ async fn bad_app_input_is_one_line_non_zero_and_writes_nothing() {
     let stranger = a.app(&format!("stranger-{ns}"), true).await;
     let owned_by = binder(&a).await;
     let new_name = format!("new-{ns}");
-    let cases: Vec<(Vec<&str>, &(String, String), i32, Vec<String>)> = vec![
+    // (extra args, the login, expected exit code, what the message names)
+    type Case<'a> = (Vec<&'a str>, &'a (String, String), i32, Vec<String>);
+    let cases: Vec<Case> = vec![
         (
             vec!["--app", &twin],
             &a.admin,
