@@ -580,6 +580,7 @@ fn resolve_owner(
             ));
             if let (Some(OwnerRead::ReplicaSets(Ok(sets))), Some(w)) = (read, workload) {
                 let uid = w.metadata.uid.as_deref();
+                let current = revision(w);
                 f.workload_objects.extend(
                     sets.iter()
                         .filter(|rs| {
@@ -589,12 +590,26 @@ fn resolve_owner(
                                 .flatten()
                                 .any(|o| Some(o.uid.as_str()) == uid)
                         })
+                        // Only the current template's ReplicaSet: during a rollout the one
+                        // being replaced keeps retrying (and failing) until the new pods are
+                        // ready, and its refusals say nothing about the fixed template.
+                        .filter(|rs| current.is_none() || revision(rs) == current)
                         .filter_map(|rs| rs.metadata.name.clone())
                         .map(|name| ("ReplicaSet".to_string(), name)),
                 );
             }
         }
     }
+}
+
+/// The rollout revision the Deployment controller stamps on a Deployment and on the
+/// ReplicaSet of its current template.
+fn revision(o: &DynamicObject) -> Option<&str> {
+    o.metadata
+        .annotations
+        .as_ref()?
+        .get("deployment.kubernetes.io/revision")
+        .map(String::as_str)
 }
 
 /// The binding's (issuer, subject) as the cluster's tokens carry them, if known yet.
@@ -675,4 +690,51 @@ async fn azure_facts(
         az.arm.calls() + az.graph.calls(),
         can,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::api::ObjectMeta;
+    use serde_json::json;
+
+    fn object(name: &str, uid: &str, revision: &str, owner_uid: Option<&str>) -> DynamicObject {
+        let mut meta = json!({
+            "name": name, "namespace": "ns", "uid": uid,
+            "annotations": {"deployment.kubernetes.io/revision": revision},
+        });
+        if let Some(o) = owner_uid {
+            meta["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "Deployment",
+                "name": "web", "uid": o, "controller": true}]);
+        }
+        DynamicObject {
+            types: None,
+            metadata: serde_json::from_value::<ObjectMeta>(meta).unwrap(),
+            data: json!({}),
+        }
+    }
+
+    /// A Deployment mid-rollout (revision 2 fixes what revision 1's ReplicaSet is still being
+    /// refused for): only the current revision's ReplicaSet is where its pods' refusals count.
+    #[test]
+    fn a_rollouts_old_replica_set_is_not_the_workloads() {
+        let deploy = object("web", "d-1", "2", None);
+        let sets = vec![
+            object("web-old", "rs-1", "1", Some("d-1")),
+            object("web-new", "rs-2", "2", Some("d-1")),
+            object("other-new", "rs-3", "2", Some("d-9")),
+        ];
+        let mut f = Facts::empty("ns", 0);
+        let target = Target::parse("deploy/web").unwrap();
+        resolve_owner(
+            &mut f,
+            Some(&target),
+            Some(&deploy),
+            Some(OwnerRead::ReplicaSets(Ok(sets))),
+        );
+        assert_eq!(
+            f.workload_objects,
+            vec![("ReplicaSet".to_string(), "web-new".to_string())]
+        );
+    }
 }
