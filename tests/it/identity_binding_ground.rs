@@ -194,12 +194,13 @@ impl Ib {
         } else {
             String::new()
         };
-        let cmd = format!(
-            "{trust}'{}' '{}' {mode} '{ARM_SCOPE}'",
-            python().display(),
-            script.display()
-        );
-        let out = self.sh(pod, &cmd).await;
+        // The script goes in as text (`python -c`): a checkout under /tmp is hidden behind the
+        // pod's own /tmp, so its path may not exist inside the pod.
+        let text = std::fs::read_to_string(&script).unwrap();
+        let cmd = format!("{trust}exec \"$0\" -c \"$1\" {mode} '{ARM_SCOPE}'");
+        let py = python().display().to_string();
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.ns);
+        let out = support::exec(&pods, pod, "app", &["sh", "-c", &cmd, &py, &text]).await;
         serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
     }
 }
