@@ -79,17 +79,8 @@ impl IdentityBinding {
     }
 }
 
-/// The only writable part of a binding in GA: the identity, create-only.
-pub fn binding_body(identity_id: &str) -> Value {
-    serde_json::json!({"properties": {"managedIdentity": {"resourceId": identity_id}}})
-}
-
 pub fn bindings_path(cluster_id: &str) -> String {
     format!("{}/identityBindings", cluster_id.trim_end_matches('/'))
-}
-
-pub fn binding_path(cluster_id: &str, name: &str) -> String {
-    format!("{}/{name}", bindings_path(cluster_id))
 }
 
 /// The operation-status body (AsyncOperation_*.json).
@@ -204,18 +195,17 @@ impl Arm {
         }
     }
 
-    /// PUT the binding and wait for it: the binding as a GET returns it at the end.
+    /// PUT the binding (`body`: the plan's, `wi::identity_binding::binding_body`) and wait for
+    /// it: the binding as a GET returns it at the end.
     pub async fn put_identity_binding(
         &self,
         path: &str,
-        identity_id: &str,
+        body: &Value,
         patience: Duration,
     ) -> Result<(IdentityBinding, Waited), AzureError> {
         let op = "create identity binding";
         let url = self.url(path, API_VERSION);
-        let raw = self
-            .send_full(op, Method::Put, url, Some(&binding_body(identity_id)))
-            .await?;
+        let raw = self.send_full(op, Method::Put, url, Some(body)).await?;
         let progress = Progress::start(format!("waiting for identity binding {path}"));
         let waited = self
             .wait_operation(op, path, &raw.lro, patience, &progress)
@@ -257,29 +247,6 @@ impl Arm {
             waited.slept += DEFAULT_POLL;
             waited.polls += 1;
         }
-    }
-
-    /// DELETE the binding and wait until it is gone; `false` when there was none.
-    pub async fn delete_identity_binding(
-        &self,
-        path: &str,
-        patience: Duration,
-    ) -> Result<(bool, Waited), AzureError> {
-        let op = "delete identity binding";
-        let url = self.url(path, API_VERSION);
-        let raw = match self.send_full(op, Method::Delete, url, None).await {
-            Ok(r) => r,
-            Err(e) if e.status() == Some(404) => return Ok((false, Waited::default())),
-            Err(e) => return Err(e),
-        };
-        if raw.status == 204 {
-            return Ok((false, Waited::default()));
-        }
-        let progress = Progress::start(format!("waiting for identity binding {path} to go"));
-        let waited = self
-            .wait_operation(op, path, &raw.lro, patience, &progress)
-            .await?;
-        Ok((true, waited))
     }
 }
 

@@ -404,12 +404,15 @@ pub(crate) async fn start(ctx: &Ctx, args: &UnbindArgs) -> Result<Start, Error> 
 }
 
 pub async fn run(ctx: &Ctx, args: &UnbindArgs) -> Result<UnbindReport, Error> {
-    if let Some(a) = &args.app {
-        crate::wi::app_plan::AppRef::parse(a)?;
-    }
+    // Parsed before any call: a bad --app writes nothing and reads nothing.
+    let app = args
+        .app
+        .as_deref()
+        .map(crate::wi::app_plan::AppRef::parse)
+        .transpose()?;
     let start = start(ctx, args).await?;
-    if args.app.is_some() {
-        return super::unbind_app::run(ctx, args, start).await;
+    if let Some(r) = app {
+        return super::unbind_app::run(ctx, args, &r, start).await;
     }
     let Start {
         c,

@@ -125,7 +125,12 @@ async fn graph_writes(
     Ok(())
 }
 
-pub(super) async fn run(ctx: &Ctx, args: &UnbindArgs, start: Start) -> Result<UnbindReport, Error> {
+pub(super) async fn run(
+    ctx: &Ctx,
+    args: &UnbindArgs,
+    r: &AppRef,
+    start: Start,
+) -> Result<UnbindReport, Error> {
     let Start {
         c,
         az,
@@ -133,9 +138,8 @@ pub(super) async fn run(ctx: &Ctx, args: &UnbindArgs, start: Start) -> Result<Un
         workload_steps,
     } = start;
     let ns = ctx.kube.namespace.clone();
-    let r = AppRef::parse(args.app.as_deref().expect("--app"))?;
     let (app, issuer) = tokio::join!(
-        find_app(&az.graph, &r),
+        find_app(&az.graph, r),
         find_unbind_issuer(ctx, &az, &c, annotations.is_some()),
     );
     let (app, issuer) = (app?, issuer?);
@@ -147,7 +151,7 @@ pub(super) async fn run(ctx: &Ctx, args: &UnbindArgs, start: Start) -> Result<Un
     let mut warnings = Vec::new();
     let (mut steps, sp) = match &app {
         Some(a) => azure_steps(&az, a, &want, args, &mut warnings).await?,
-        None if args.delete_app => return Err(app_not_found(&r)),
+        None if args.delete_app => return Err(app_not_found(r)),
         None => {
             warnings.push(format!(
                 "no application {} in the tenant: no federated credential removed",
@@ -157,7 +161,7 @@ pub(super) async fn run(ctx: &Ctx, args: &UnbindArgs, start: Start) -> Result<Un
         }
     };
     // The annotations go only when they name this application (by client id).
-    let client_id = match (&app, &r) {
+    let client_id = match (&app, r) {
         (Some(a), _) => Some(a.app_id.as_str()),
         (None, AppRef::Guid(g)) => Some(g.as_str()),
         (None, AppRef::Name(_)) => None,

@@ -33,8 +33,6 @@ pub struct IbFacts {
     /// ClusterRoleBindings and RoleBindings (to say which one names whom).
     pub role_bindings: Fact<Vec<Value>>,
     pub cluster: Fact<IbCluster>,
-    /// The identity's principal (object) id, to recognise it where the client id belongs.
-    pub principal_id: Option<String>,
 }
 
 /// Whether the pod (or its template) asks for the identity-binding path.
@@ -55,12 +53,9 @@ pub fn asked(f: &Facts) -> bool {
 
 /// Whether the identity carries AKS's credential (it has an identity binding somewhere).
 pub fn identity_has_binding(f: &Facts) -> bool {
-    f.azure
-        .as_ref()
-        .ok()
-        .and_then(|a| a.identity.as_ref())
+    f.identity()
         .and_then(|i| i.credentials.as_ref().ok())
-        .is_some_and(|c| ib::credential_room(c) == Ok(true))
+        .is_some_and(|c| ib::has_managed_credential(c))
 }
 
 fn names_group(role: &Value) -> bool {
@@ -86,28 +81,18 @@ async fn rbac(ctx: &Ctx, kinds: [RbacKind; 2], keep: fn(&Value) -> bool) -> Fact
     Ok(out)
 }
 
-async fn cluster(ctx: &Ctx, identity_id: Option<&str>) -> (Fact<IbCluster>, Option<String>, u64) {
+async fn cluster(ctx: &Ctx, identity_id: Option<&str>) -> (Fact<IbCluster>, u64) {
     let az = match ctx.azure().await {
         Ok(az) => az,
-        Err(e) => return (Err(Gap::unreachable(e.to_string())), None, 0),
+        Err(e) => return (Err(Gap::unreachable(e.to_string())), 0),
     };
     let gap = |e: AzureError| Gap::unreachable(e.to_string());
-    let (aks, identity) = tokio::join!(
-        crate::cmd::bind::aks_by_server(&az, &ctx.kube.server),
-        async {
-            match identity_id {
-                Some(id) => az.arm.identity(id).await.ok().flatten(),
-                None => None,
-            }
-        }
-    );
-    let principal = identity.map(|i| i.properties.principal_id);
-    let Some(aks) = aks else {
+    let Some(aks) = crate::cmd::bind::aks_by_server(&az, &ctx.kube.server).await else {
         let why = format!(
             "the kube context's API server {} is no AKS cluster in subscription {}: identity bindings are an AKS feature",
             ctx.kube.server, az.subscription
         );
-        return (Err(Gap::not_asked(why)), principal, az.arm.calls());
+        return (Err(Gap::not_asked(why)), az.arm.calls());
     };
     let binding = match az.arm.identity_bindings(&aks.id).await {
         Ok(list) => list
@@ -121,7 +106,7 @@ async fn cluster(ctx: &Ctx, identity_id: Option<&str>) -> (Fact<IbCluster>, Opti
                 })
             })
             .map(|b| (b.name.clone(), b.state().to_string())),
-        Err(e) => return (Err(gap(e)), principal, az.arm.calls()),
+        Err(e) => return (Err(gap(e)), az.arm.calls()),
     };
     let c = IbCluster {
         name: aks.name,
@@ -129,7 +114,7 @@ async fn cluster(ctx: &Ctx, identity_id: Option<&str>) -> (Fact<IbCluster>, Opti
         refusal: aks.identity_binding_refusal,
         binding,
     };
-    (Ok(c), principal, az.arm.calls())
+    (Ok(c), az.arm.calls())
 }
 
 /// The third wave: Kubernetes RBAC and the AKS side, concurrently. Returns the facts, the
@@ -140,14 +125,9 @@ pub async fn gather(ctx: &Ctx, f: &Facts) -> Option<(IbFacts, u64, u64)> {
     }
     let sa = f.sa_name.clone().unwrap_or_else(|| "default".into());
     let client_id = super::checks::client_id(f).unwrap_or_default();
-    let identity_id = f
-        .azure
-        .as_ref()
-        .ok()
-        .and_then(|a| a.identity.as_ref())
-        .map(|i| i.id.clone());
+    let identity_id = f.identity().map(|i| i.id.clone());
     let k = &ctx.kube;
-    let (grant, roles, role_bindings, (cluster, principal_id, arm)) = tokio::join!(
+    let (grant, roles, role_bindings, (cluster, arm)) = tokio::join!(
         k.service_account_may(&f.namespace, &sa, API_GROUP, &client_id, VERB),
         rbac(ctx, [RbacKind::ClusterRole, RbacKind::Role], names_group),
         rbac(
@@ -162,7 +142,6 @@ pub async fn gather(ctx: &Ctx, f: &Facts) -> Option<(IbFacts, u64, u64)> {
         roles,
         role_bindings,
         cluster,
-        principal_id,
     };
     Some((facts, 5, arm))
 }

@@ -163,6 +163,8 @@ pub struct IdentityFacts {
     pub client_id: String,
     /// The tenant ARM says the identity lives in.
     pub tenant_id: String,
+    /// Its service principal's object id (recognised where a client id belongs).
+    pub principal_id: String,
     pub credentials: Fact<Vec<Credential>>,
 }
 
@@ -224,6 +226,11 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// The user-assigned identity the client id resolved to, when Azure was read and has one.
+    pub fn identity(&self) -> Option<&IdentityFacts> {
+        self.azure.as_ref().ok().and_then(|a| a.identity.as_ref())
+    }
+
     /// Facts with nothing gathered yet: each slot says so. Tests fill in what they need.
     pub fn empty(namespace: &str, now: i64) -> Facts {
         let na = || Gap::not_asked("not gathered");

@@ -66,7 +66,8 @@ pub struct Listing<T> {
     pub protobuf_pages: u32,
 }
 
-/// One page as it came: its encoding and its bytes.
+/// One page as it came: its encoding and its bytes (protobuf: the object inside the envelope,
+/// unwrapped once).
 enum Page {
     Protobuf(Bytes),
     Json(Bytes),
@@ -92,7 +93,7 @@ impl Page {
     /// The continue token, read before the items (protobuf: the items are skipped by length).
     fn continue_token(&self) -> Result<Option<String>, kube::Error> {
         let token = match self {
-            Page::Protobuf(body) => pb::ListHead::decode(pb::unwrap(body).map_err(decode_err)?)
+            Page::Protobuf(raw) => pb::ListHead::decode(raw.clone())
                 .map_err(decode_err)?
                 .metadata
                 .and_then(|m| m.continue_),
@@ -108,9 +109,7 @@ impl Page {
 
     fn items<K: Listable>(&self) -> Result<Vec<K>, kube::Error> {
         match self {
-            Page::Protobuf(body) => {
-                K::from_protobuf(pb::unwrap(body).map_err(decode_err)?).map_err(decode_err)
-            }
+            Page::Protobuf(raw) => K::from_protobuf(raw.clone()).map_err(decode_err),
             Page::Json(body) => serde_json::from_slice::<JsonItems<K>>(body)
                 .map(|l| l.items)
                 .map_err(kube::Error::SerdeError),
@@ -131,7 +130,7 @@ async fn fetch(client: Client, req: http::Request<Vec<u8>>) -> Result<Page, kube
     let body = res.into_body().collect().await?.to_bytes();
     if status.is_success() {
         return Ok(if protobuf {
-            Page::Protobuf(body)
+            Page::Protobuf(pb::unwrap(&body).map_err(decode_err)?)
         } else {
             Page::Json(body)
         });

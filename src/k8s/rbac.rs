@@ -13,7 +13,7 @@ use kube::{
 };
 use serde_json::Value;
 
-use super::{Kube, KubeError};
+use super::{Kube, KubeError, objects::api_err};
 use crate::wi::keys;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,12 +46,9 @@ fn to_value(o: DynamicObject) -> Value {
 }
 
 impl Kube {
-    fn rbac_api(&self, kind: RbacKind, ns: Option<&str>) -> Api<DynamicObject> {
-        let (ar, _) = kind.resource();
-        match ns {
-            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
-            None => Api::all_with(self.client.clone(), &ar),
-        }
+    /// Cluster-wide: the cluster-scoped kinds, and the namespaced ones in every namespace.
+    fn rbac_api(&self, kind: RbacKind) -> Api<DynamicObject> {
+        Api::all_with(self.client.clone(), &kind.resource().0)
     }
 
     pub async fn rbac_object(
@@ -59,20 +56,20 @@ impl Kube {
         kind: RbacKind,
         name: &str,
     ) -> Result<Option<Value>, KubeError> {
-        self.rbac_api(kind, None)
+        self.rbac_api(kind)
             .get_opt(name)
             .await
             .map(|o| o.map(to_value))
-            .map_err(|e| KubeError::api("get", kind.plural(), None, Some(name), e))
+            .map_err(api_err("get", kind.plural(), None, Some(name)))
     }
 
     /// Every object of `kind` (all namespaces for the namespaced kinds).
     pub async fn rbac_objects(&self, kind: RbacKind) -> Result<Vec<Value>, KubeError> {
-        self.rbac_api(kind, None)
+        self.rbac_api(kind)
             .list(&ListParams::default())
             .await
             .map(|l| l.items.into_iter().map(to_value).collect())
-            .map_err(|e| KubeError::api("list", kind.plural(), None, None, e))
+            .map_err(api_err("list", kind.plural(), None, None))
     }
 
     pub async fn create_rbac_object(&self, kind: RbacKind, body: &Value) -> Result<(), KubeError> {
@@ -81,19 +78,16 @@ impl Kube {
             field_manager: Some(keys::FIELD_MANAGER.into()),
             ..Default::default()
         };
-        self.rbac_api(kind, None)
+        self.rbac_api(kind)
             .create(&pp, &obj)
             .await
             .map(|_| ())
-            .map_err(|e| {
-                KubeError::api(
-                    "create",
-                    kind.plural(),
-                    None,
-                    obj.metadata.name.as_deref(),
-                    e,
-                )
-            })
+            .map_err(api_err(
+                "create",
+                kind.plural(),
+                None,
+                obj.metadata.name.as_deref(),
+            ))
     }
 
     /// JSON merge patch of the plugin's own fields (the body carries the resourceVersion read).
@@ -103,7 +97,7 @@ impl Kube {
         name: &str,
         patch: &Value,
     ) -> Result<(), KubeError> {
-        self.rbac_api(kind, None)
+        self.rbac_api(kind)
             .patch(
                 name,
                 &PatchParams::apply(keys::FIELD_MANAGER),
@@ -111,19 +105,7 @@ impl Kube {
             )
             .await
             .map(|_| ())
-            .map_err(|e| KubeError::api("patch", kind.plural(), None, Some(name), e))
-    }
-
-    pub async fn delete_rbac_object(&self, kind: RbacKind, name: &str) -> Result<(), KubeError> {
-        match self
-            .rbac_api(kind, None)
-            .delete(name, &Default::default())
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-            Err(e) => Err(KubeError::api("delete", kind.plural(), None, Some(name), e)),
-        }
+            .map_err(api_err("patch", kind.plural(), None, Some(name)))
     }
 
     /// May this ServiceAccount `verb` `resource` in `group` (cluster-wide)? As the API server
@@ -157,7 +139,7 @@ impl Kube {
         let out = Api::<SubjectAccessReview>::all(self.client.clone())
             .create(&PostParams::default(), &review)
             .await
-            .map_err(|e| KubeError::api("create", "subjectaccessreviews", None, None, e))?;
+            .map_err(api_err("create", "subjectaccessreviews", None, None))?;
         Ok(out.status.map(|s| s.allowed).unwrap_or(false))
     }
 }

@@ -11,7 +11,7 @@ use super::{
     azwi,
     credential::{Credential, Wanted},
     keys, names,
-    plan::{Action, CredentialRefusal, Op, Step, StepKind},
+    plan::{self, Action, CredentialRefusal, Op, Step, StepKind},
 };
 use crate::error::InputError;
 
@@ -207,30 +207,13 @@ pub fn credential_step(
 
 /// Unbind's credential steps: every credential with exactly this issuer and subject goes.
 pub fn credential_unbind_steps(app: &str, existing: &[AppCredential], want: &Wanted) -> Vec<Step> {
-    let target = format!("federated credential on application {app}");
-    let matching: Vec<&AppCredential> = existing
-        .iter()
-        .filter(|c| c.credential.issuer == want.issuer && c.credential.subject == want.subject)
-        .collect();
-    if matching.is_empty() {
-        return vec![Step::noop(
-            StepKind::FederatedCredential,
-            Action::Unchanged,
-            target,
-            format!("none for issuer {} subject {}", want.issuer, want.subject),
-        )];
-    }
-    matching
-        .into_iter()
-        .map(|c| Step {
-            kind: StepKind::FederatedCredential,
-            action: Action::Delete,
-            target: format!("{target}: {}", c.credential.name),
-            detail: format!("issuer {} subject {}", want.issuer, want.subject),
-            body: None,
-            op: Some(Op::App(AppOp::DeleteCredential { id: c.id.clone() })),
-        })
-        .collect()
+    plan::credential_delete_steps(
+        &format!("application {app}"),
+        existing,
+        want,
+        |c| &c.credential,
+        |c| Op::App(AppOp::DeleteCredential { id: c.id.clone() }),
+    )
 }
 
 /// `--delete-app`: the service principal and the application go, refused (naming each) while

@@ -79,13 +79,8 @@ pub fn owned(obj: &Value) -> bool {
         .is_some()
 }
 
-fn rule() -> Value {
-    json!({"apiGroups": [API_GROUP], "resources": ["<client>"], "verbs": [VERB]})
-}
-
 pub fn cluster_role(client_id: &str) -> Value {
-    let mut r = rule();
-    r["resources"] = json!([client_id]);
+    let r = json!({"apiGroups": [API_GROUP], "resources": [client_id], "verbs": [VERB]});
     json!({
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",
@@ -362,12 +357,16 @@ pub fn workload_step(w: &WorkloadPlan<'_>, service_account: &str) -> Step {
     step
 }
 
-/// Whether AKS's credential fits on the identity: it is there, or one of the 20 slots is free.
-pub fn credential_room(credentials: &[Credential]) -> Result<bool, Vec<String>> {
-    if credentials
+/// Whether the identity holds AKS's credential.
+pub fn has_managed_credential(credentials: &[Credential]) -> bool {
+    credentials
         .iter()
         .any(|c| c.name.eq_ignore_ascii_case(MANAGED_CREDENTIAL))
-    {
+}
+
+/// Whether AKS's credential fits on the identity: it is there, or one of the 20 slots is free.
+pub fn credential_room(credentials: &[Credential]) -> Result<bool, Vec<String>> {
+    if has_managed_credential(credentials) {
         return Ok(true);
     }
     if credentials.len() >= keys::MAX_FEDERATED_CREDENTIALS {
@@ -387,6 +386,12 @@ pub fn cluster_refusal(managed_cluster: &Value) -> Option<String> {
         "an AKS cluster without API server VNet integration (identity bindings do not support it)"
             .to_string()
     })
+}
+
+/// The only writable part of a binding in GA: the identity, create-only. The plan shows it and
+/// bind sends it.
+pub fn binding_body(identity_id: &str) -> Value {
+    json!({"properties": {"managedIdentity": {"resourceId": identity_id}}})
 }
 
 /// What to do about an existing ARM binding of the identity on this cluster.
@@ -454,7 +459,7 @@ pub fn binding_step(
         action,
         target: format!("identity binding {name}"),
         detail,
-        body: Some(json!({"properties": {"managedIdentity": {"resourceId": identity_id}}})),
+        body: Some(binding_body(identity_id)),
         op: Some(Op::IdentityBinding { path, put }),
     }
 }

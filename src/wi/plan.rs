@@ -100,9 +100,6 @@ pub enum Op {
         path: String,
         put: bool,
     },
-    DeleteIdentityBinding {
-        path: String,
-    },
     ClusterRole {
         name: String,
     },
@@ -375,15 +372,35 @@ pub fn credential_unbind_steps(
     existing: &[Credential],
     want: &Wanted,
 ) -> Vec<Step> {
-    let matching: Vec<&Credential> = existing
+    credential_delete_steps(
+        identity,
+        existing,
+        want,
+        |c| c,
+        |c| Op::DeleteCredential {
+            name: c.name.clone(),
+        },
+    )
+}
+
+/// A delete step for each of `owner`'s credentials with exactly this issuer and subject (or
+/// one unchanged step saying there is none); `op` is how its owner's API deletes one.
+pub fn credential_delete_steps<T>(
+    owner: &str,
+    existing: &[T],
+    want: &Wanted,
+    credential: impl Fn(&T) -> &Credential,
+    op: impl Fn(&T) -> Op,
+) -> Vec<Step> {
+    let matching: Vec<&T> = existing
         .iter()
-        .filter(|c| c.issuer == want.issuer && c.subject == want.subject)
+        .filter(|c| credential(c).issuer == want.issuer && credential(c).subject == want.subject)
         .collect();
     if matching.is_empty() {
         return vec![Step::noop(
             StepKind::FederatedCredential,
             Action::Unchanged,
-            format!("federated credential on {identity}"),
+            format!("federated credential on {owner}"),
             format!("none for issuer {} subject {}", want.issuer, want.subject),
         )];
     }
@@ -392,12 +409,10 @@ pub fn credential_unbind_steps(
         .map(|c| Step {
             kind: StepKind::FederatedCredential,
             action: Action::Delete,
-            target: format!("federated credential on {identity}: {}", c.name),
-            detail: format!("issuer {} subject {}", c.issuer, c.subject),
+            target: format!("federated credential on {owner}: {}", credential(c).name),
+            detail: format!("issuer {} subject {}", want.issuer, want.subject),
             body: None,
-            op: Some(Op::DeleteCredential {
-                name: c.name.clone(),
-            }),
+            op: Some(op(c)),
         })
         .collect()
 }

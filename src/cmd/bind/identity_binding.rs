@@ -270,7 +270,7 @@ fn plan(c: &Checked, args: &BindArgs, f: &Facts) -> Result<BindReport, Error> {
         &f.identity.id,
         &f.aks.id,
         &ib::binding_name(&f.identity.name, &f.identity.id),
-        ib::credential_room(&f.credentials) == Ok(true),
+        ib::has_managed_credential(&f.credentials),
     );
     let mut steps = vec![
         Step::noop(
@@ -285,22 +285,11 @@ fn plan(c: &Checked, args: &BindArgs, f: &Facts) -> Result<BindReport, Error> {
         ib::cluster_role_binding_step(f.role_binding.as_ref(), client_id, &c.ns, &c.sa)
             .map_err(not_ours)?,
     ];
-    let current =
-        f.sa.as_ref()
-            .map(|s| s.metadata.annotations.clone().unwrap_or_default());
-    let tenant = plan::tenant_annotation(
-        Some(&f.identity.properties.tenant_id),
-        f.cluster.webhook_tenant.as_deref(),
-        current
-            .as_ref()
-            .and_then(|a| a.get(keys::TENANT_ID_ANNOTATION))
-            .map(String::as_str),
-    );
-    steps.push(plan::service_account_step(
-        &c.ns,
-        &c.sa,
-        current.as_ref(),
-        &plan::owned_annotations(client_id, tenant, c.expiration),
+    steps.push(super::plan::service_account_step(
+        c,
+        f.sa.as_ref(),
+        &f.cluster,
+        &identity,
     ));
     for w in &f.workloads {
         let template = plan::template_path(w.target.kind)
@@ -365,9 +354,8 @@ async fn put_binding(az: &AzureCtx, report: &mut BindReport, i: usize) -> Result
     };
     let before = az.arm.calls();
     let (b, waited) = if put {
-        az.arm
-            .put_identity_binding(&path, &report.identity.id, PATIENCE)
-            .await?
+        let body = report.steps[i].body.clone().expect("the binding's body");
+        az.arm.put_identity_binding(&path, &body, PATIENCE).await?
     } else {
         az.arm.wait_identity_binding(&path, PATIENCE).await?
     };
@@ -418,14 +406,16 @@ async fn cluster_write(ctx: &Ctx, ns: &str, sa: &str, step: &Step) -> Result<(),
 }
 
 async fn apply(ctx: &Ctx, az: &AzureCtx, report: &mut BindReport) -> Result<(), Error> {
+    let mut put = false;
     for i in 0..report.steps.len() {
         if report.steps[i].kind == StepKind::IdentityBinding && report.steps[i].action.writes() {
             put_binding(az, report, i).await?;
+            put = true;
         }
     }
-    // AKS writes its credential when the binding settles: say so if it is not there.
-    let creds = az.arm.credentials(&report.identity.id).await?;
-    if ib::credential_room(&creds) != Ok(true) {
+    // AKS writes its credential when the binding settles: say so if it is not there (without a
+    // put, the plan read it already: its step says it is there or refused the run).
+    if put && !ib::has_managed_credential(&az.arm.credentials(&report.identity.id).await?) {
         report.warnings.push(format!(
             "the binding settled but identity {} holds no '{}' credential: tokens cannot be exchanged; re-run this command (AKS writes it again on a PUT)",
             report.identity.name,
@@ -442,17 +432,7 @@ async fn apply(ctx: &Ctx, az: &AzureCtx, report: &mut BindReport) -> Result<(), 
 /// What to do next on this path, each a command that works as printed.
 fn next_steps(r: &BindReport, sa_users: &[SaUser]) -> Vec<String> {
     let ns = &r.namespace;
-    let mut next = Vec::new();
-    for s in r
-        .steps
-        .iter()
-        .filter(|s| s.kind == StepKind::Workload && s.action.writes())
-    {
-        next.push(format!(
-            "watch {} roll: `kubectl rollout status {} -n {ns}`",
-            s.target, s.target
-        ));
-    }
+    let mut next = super::rollout_hints(r);
     let patched: Vec<String> = r
         .steps
         .iter()

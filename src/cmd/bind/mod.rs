@@ -85,6 +85,22 @@ pub async fn run(ctx: &Ctx, args: &BindArgs) -> Result<BindReport, Error> {
     Ok(report)
 }
 
+/// `kubectl rollout status` for each written workload whose pods the change rolls (a Job or
+/// CronJob takes it at its next run: nothing to watch).
+fn rollout_hints(r: &BindReport) -> Vec<String> {
+    r.steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Workload && s.action.writes())
+        .filter(|s| s.detail.contains("rolls the pods"))
+        .map(|s| {
+            format!(
+                "watch {} roll: `kubectl rollout status {} -n {}`",
+                s.target, s.target, r.namespace
+            )
+        })
+        .collect()
+}
+
 /// What to do next, each a command that works as printed.
 pub(crate) fn next_steps(r: &BindReport, sa_users: &[read::SaUser]) -> Vec<String> {
     let ns = &r.namespace;
@@ -98,15 +114,7 @@ pub(crate) fn next_steps(r: &BindReport, sa_users: &[read::SaUser]) -> Vec<Strin
         .iter()
         .filter(|s| s.kind == StepKind::Workload && s.action.writes())
         .collect();
-    for s in patched
-        .iter()
-        .filter(|s| s.detail.contains("rolls the pods"))
-    {
-        next.push(format!(
-            "watch {} roll: `kubectl rollout status {} -n {ns}`",
-            s.target, s.target
-        ));
-    }
+    next.extend(rollout_hints(r));
     let sa_changed = r
         .steps
         .iter()

@@ -169,7 +169,7 @@ pub(super) fn credential_verdict(
 }
 
 pub fn azure_credential_count(f: &Facts) -> Verdict {
-    let identity = f.azure.as_ref().ok().and_then(|a| a.identity.as_ref());
+    let identity = f.identity();
     let (creds, full_hint) = match (identity, app::application(f)) {
         (Some(id), _) => (
             &id.credentials,

@@ -175,7 +175,8 @@ fn str_at<'a>(v: &'a Value, p: &str) -> &'a str {
 fn why_not_granted(i: &IbFacts, f: &Facts, cid: &str) -> String {
     let sa = f.sa_name.as_deref().unwrap_or("default");
     let roles = i.roles.as_deref().unwrap_or_default();
-    if let Some(p) = &i.principal_id
+    let principal = f.identity().map(|id| id.principal_id.as_str());
+    if let Some(p) = principal
         && let Some(r) = roles.iter().find(|r| {
             ib::named_resources(r)
                 .iter()
@@ -303,7 +304,7 @@ pub fn ib_managed_credential(f: &Facts) -> Verdict {
     if let Err(v) = facts(f) {
         return v;
     }
-    let Some(id) = f.azure.as_ref().ok().and_then(|a| a.identity.as_ref()) else {
+    let Some(id) = f.identity() else {
         return Verdict::skip("no user-assigned identity (see azure-identity)");
     };
     let creds = match &id.credentials {
@@ -346,7 +347,7 @@ pub fn ib_mixed(f: &Facts) -> Verdict {
     if let Err(v) = facts(f) {
         return v;
     }
-    let Some(id) = f.azure.as_ref().ok().and_then(|a| a.identity.as_ref()) else {
+    let Some(id) = f.identity() else {
         return Verdict::skip("no user-assigned identity (see azure-identity)");
     };
     let subject = names::subject(&f.namespace, f.sa_name.as_deref().unwrap_or("default"));

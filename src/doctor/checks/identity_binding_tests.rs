@@ -5,7 +5,9 @@
 
 use serde_json::json;
 
-use super::super::testing::{CID, TENANT, good, pod_mut, set_credentials, verdict, volume_source};
+use super::super::testing::{
+    CID, PRINCIPAL, TENANT, good, pod_mut, set_credentials, verdict, volume_source,
+};
 use crate::{
     doctor::{
         Status,
@@ -15,8 +17,6 @@ use crate::{
     },
     wi::{credential::Credential, identity_binding as ib, keys},
 };
-
-const PRINCIPAL: &str = "33333333-3333-3333-3333-333333333333";
 
 fn managed() -> Credential {
     Credential {
@@ -68,7 +68,6 @@ fn ib_good() -> Facts {
             refusal: None,
             binding: Some(("id1234".into(), "Succeeded".into())),
         }),
-        principal_id: Some(PRINCIPAL.into()),
     });
     f
 }

@@ -279,11 +279,16 @@ pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> Result<(Facts, Stats), Error> {
         f.token = read.token;
         exchange_input = read.exchange;
     }
-    f.exchange = container::exchange(ctx, ask.exchange, exchange_input, http.as_ref(), &n).await;
-    // Wave 3, only on the identity-binding path (src/doctor/identity_binding.rs).
+    // The exchange and, only on the identity-binding path, its reads (wave 3,
+    // src/doctor/identity_binding.rs) need what was read so far, not each other: at once.
+    let (exchange, ib) = tokio::join!(
+        container::exchange(ctx, ask.exchange, exchange_input, http.as_ref(), &n),
+        super::identity_binding::gather(ctx, &f),
+    );
+    f.exchange = exchange;
     let mut waves = 2;
     let mut arm_calls = arm_calls;
-    if let Some((ib, kube, arm)) = super::identity_binding::gather(ctx, &f).await {
+    if let Some((ib, kube, arm)) = ib {
         f.identity_binding = Ok(ib);
         n.kube.fetch_add(kube, Ordering::Relaxed);
         arm_calls += arm;
@@ -668,6 +673,7 @@ async fn azure_facts(
             id: i.id.clone(),
             client_id: i.properties.client_id.clone(),
             tenant_id: i.properties.tenant_id.clone(),
+            principal_id: i.properties.principal_id.clone(),
             credentials,
         });
     let principal_mixup = all
