@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::jwt;
 use crate::store::{App, Fic, MismatchCodes, Settings, Shared, World, guid, secs};
 
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Clock skew Entra tolerates on assertion exp/nbf.
 const SKEW_SECS: i64 = 300;
 pub const TOKEN_LIFETIME: i64 = 3599;

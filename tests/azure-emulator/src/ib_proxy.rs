@@ -31,6 +31,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::arm::identity_bindings::{self as ib, MANAGED_FIC_CLAIM};
+use crate::entra::JWT_BEARER;
 use crate::kube::{Kube, Review, User};
 use crate::store::{ProvisioningState, Shared};
 
@@ -41,7 +42,6 @@ pub const AUDIENCE: &str = "api://AKSIdentityBinding";
 /// verb; the resource is the identity's client id.
 pub const GRANT_GROUP: &str = "cid.wi.aks.azure.com";
 pub const GRANT_VERB: &str = "use-managed-identity";
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Lifetime of the binding-issuer assertion the proxy signs.
 const ASSERTION_SECS: i64 = 600;
 

@@ -92,13 +92,74 @@ pub struct Emulator {
     ca_pem: String,
     addr: SocketAddr,
     state: Shared,
-    task: tokio::task::JoinHandle<()>,
-    conns: Arc<Mutex<tokio::task::JoinSet<()>>>,
-    /// The identity-binding proxy's address, accept loop and connections, when configured.
-    ib_proxy: Option<(SocketAddr, tokio::task::JoinHandle<()>, Conns)>,
+    _server: Listener,
+    /// The identity-binding proxy's address and listener, when configured.
+    ib_proxy: Option<(SocketAddr, Listener)>,
 }
 
-type Conns = Arc<Mutex<tokio::task::JoinSet<()>>>;
+/// An accept loop and the connections it serves; both stop when dropped.
+struct Listener {
+    task: tokio::task::JoinHandle<()>,
+    conns: Arc<Mutex<tokio::task::JoinSet<()>>>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.task.abort();
+        if let Ok(mut c) = self.conns.lock() {
+            c.abort_all();
+        }
+    }
+}
+
+/// Serves `app` over TLS on `listener`, one task per connection. With `connect_proxy`, a
+/// connection that does not start with a TLS ClientHello (0x16) is a proxy request first
+/// (`CONNECT` to a proxied host, src/proxy.rs).
+fn serve(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    app: Router,
+    connect_proxy: bool,
+) -> Listener {
+    let conns = Arc::new(Mutex::new(tokio::task::JoinSet::new()));
+    let set = conns.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            let fut = async move {
+                if connect_proxy {
+                    let mut first = [0u8; 1];
+                    match tcp.peek(&mut first).await {
+                        Ok(1) if first[0] != 0x16 => {
+                            if !proxy::accept_connect(&mut tcp).await {
+                                return;
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(_) => return,
+                    }
+                }
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let svc = TowerToHyperService::new(app);
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .http1_only()
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .await;
+            };
+            if let Ok(mut set) = set.lock() {
+                // Reap finished connections so the set does not grow without bound.
+                while set.try_join_next().is_some() {}
+                set.spawn(fut);
+            }
+        }
+    });
+    Listener { task, conns }
+}
 
 impl Emulator {
     /// `https://127.0.0.1:PORT` (no trailing slash).
@@ -118,24 +179,7 @@ impl Emulator {
     }
     /// `https://127.0.0.1:PORT` of the identity-binding proxy, when configured.
     pub fn ib_proxy_url(&self) -> Option<String> {
-        self.ib_proxy
-            .as_ref()
-            .map(|(a, _, _)| format!("https://{a}"))
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        self.task.abort();
-        if let Ok(mut c) = self.conns.lock() {
-            c.abort_all();
-        }
-        if let Some((_, task, conns)) = &self.ib_proxy {
-            task.abort();
-            if let Ok(mut c) = conns.lock() {
-                c.abort_all();
-            }
-        }
+        self.ib_proxy.as_ref().map(|(a, _)| format!("https://{a}"))
     }
 }
 
@@ -185,45 +229,7 @@ pub async fn spawn(config: Config) -> Result<Emulator, Error> {
 
     let app = control::router(state.clone())
         .merge(Router::new().fallback(dispatch).with_state(state.clone()));
-    let acceptor = TlsAcceptor::from(server_cfg);
-    let conns = Arc::new(Mutex::new(tokio::task::JoinSet::new()));
-    let conns2 = conns.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                continue;
-            };
-            let acceptor = acceptor.clone();
-            let app = app.clone();
-            let fut = async move {
-                let mut tcp = tcp;
-                // A TLS ClientHello starts with 0x16; anything else is a proxy request.
-                let mut first = [0u8; 1];
-                match tcp.peek(&mut first).await {
-                    Ok(1) if first[0] != 0x16 => {
-                        if !proxy::accept_connect(&mut tcp).await {
-                            return;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(_) => return,
-                }
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let svc = TowerToHyperService::new(app);
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .http1_only()
-                    .serve_connection(TokioIo::new(tls), svc)
-                    .await;
-            };
-            if let Ok(mut set) = conns2.lock() {
-                // Reap finished connections so the set does not grow without bound.
-                while set.try_join_next().is_some() {}
-                set.spawn(fut);
-            }
-        }
-    });
+    let server = serve(listener, TlsAcceptor::from(server_cfg), app, true);
     let ib_proxy = match &config.ib_proxy {
         Some(c) => Some(spawn_ib_proxy(c, state.clone()).await?),
         None => None,
@@ -233,48 +239,20 @@ pub async fn spawn(config: Config) -> Result<Emulator, Error> {
         ca_pem: cert.ca_pem,
         addr,
         state,
-        task,
-        conns,
+        _server: server,
         ib_proxy,
     })
 }
 
 /// The identity-binding proxy's own TLS listener (no CONNECT, its own certificate).
-async fn spawn_ib_proxy(
-    c: &IbProxyConfig,
-    st: Shared,
-) -> Result<(SocketAddr, tokio::task::JoinHandle<()>, Conns), Error> {
+async fn spawn_ib_proxy(c: &IbProxyConfig, st: Shared) -> Result<(SocketAddr, Listener), Error> {
     let cert = tls::load(&c.tls_cert, &c.tls_key)?;
     let acceptor = TlsAcceptor::from(tls::server_config(&cert)?);
     let kube = Arc::new(kube::Kube::new(&c.kube)?);
     let app = ib_proxy::router(ib_proxy::ProxyState { st, kube });
     let listener = TcpListener::bind(c.listen).await?;
     let addr = listener.local_addr()?;
-    let conns: Conns = Arc::new(Mutex::new(tokio::task::JoinSet::new()));
-    let conns2 = conns.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                continue;
-            };
-            let (acceptor, app) = (acceptor.clone(), app.clone());
-            let fut = async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let svc = TowerToHyperService::new(app);
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .http1_only()
-                    .serve_connection(TokioIo::new(tls), svc)
-                    .await;
-            };
-            if let Ok(mut set) = conns2.lock() {
-                while set.try_join_next().is_some() {}
-                set.spawn(fut);
-            }
-        }
-    });
-    Ok((addr, task, conns))
+    Ok((addr, serve(listener, acceptor, app, false)))
 }
 
 /// Everything outside `/_emulator/`: ARM, issuer hosts, then Entra paths.
