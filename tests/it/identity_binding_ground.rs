@@ -21,7 +21,7 @@ use kube::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{self, Ground, azure::Sub};
+use crate::support::{self, Ground, azure::Sub, fixtures};
 
 const AUDIENCE: &str = "api://AKSIdentityBinding";
 const CA_FILE: &str = "/var/run/secrets/azure/wi/ca-cert/ca.crt";
@@ -101,6 +101,17 @@ impl Ib {
 
     /// The docs' grant: a ClusterRole for `resource` (the client id, or a wrong value) and a
     /// binding of it to the service account, cluster-wide or in `role_binding_ns`.
+    /// The whole working setup (the ARM binding, the grant on the client id, the opted-in pod
+    /// `app`): three independent writes, made at once. The binding as ARM answered its PUT.
+    async fn ready(&self) -> Value {
+        let (binding, (), _) = tokio::join!(
+            self.bind(),
+            self.grant("app", &self.client_id, None),
+            self.pod("app")
+        );
+        binding
+    }
+
     async fn grant(&self, sa: &str, resource: &str, role_binding_ns: Option<&str>) {
         let name = format!("use-mi-{}-{}", self.ns, rand::random::<u16>());
         create(
@@ -146,10 +157,12 @@ impl Ib {
     /// SA `app` naming the identity, and a running pod opted in to identity bindings.
     async fn pod(&self, name: &str) -> Pod {
         let sas: Api<ServiceAccount> = Api::namespaced(self.client.clone(), &self.ns);
-        let sa: ServiceAccount = serde_json::from_value(json!({"metadata": {"name": "app",
-            "annotations": {CLIENT_ID_ANNOTATION: self.client_id}}}))
-        .unwrap();
-        let _ = sas.create(&PostParams::default(), &sa).await;
+        let sa = fixtures::service_account("app", &[(CLIENT_ID_ANNOTATION, &self.client_id)]);
+        match sas.create(&PostParams::default(), &sa).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(e)) if e.code == 409 => {}
+            Err(e) => panic!("create serviceaccount app: {e}"),
+        }
         self.pod_with(name, "app", &[(IB_ANNOTATION, "true")]).await
     }
 
@@ -207,21 +220,7 @@ impl Ib {
 
 /// The SDK venv of tests/python/setup.sh (azure-identity 1.27.0, requirements.txt).
 fn python() -> PathBuf {
-    let venv = std::env::var_os("AZWI_PY_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache"));
-            cache.join("kubectl-azwi-ground/venv")
-        });
-    let py = venv.join("bin/python");
-    assert!(
-        py.exists(),
-        "Python SDK venv not found at {}: run tests/python/setup.sh",
-        py.display()
-    );
-    py
+    support::venv_program("AZWI_PY_VENV", "venv", "python")
 }
 
 async fn create(
@@ -311,13 +310,11 @@ fn vendored_mutated_pod() -> Value {
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn aud_of(token: &str) -> Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice::<Value>(&bytes).unwrap()["aud"].clone()
+fn aud_of(token: &str) -> Vec<String> {
+    kubectl_azwi::wi::claims::Jwt::decode(token)
+        .expect("a JWT")
+        .claims
+        .aud
 }
 
 /// k8s-pod-mutated.yaml: the four usual variables plus TOKEN_PROXY, SNI_NAME and CA_FILE (always),
@@ -360,7 +357,7 @@ async fn the_identity_binding_webhook_mutates_an_opted_in_pod_as_upstream_v1_6_0
     }
     // In the pod: the token carries the custom audience; the CA file is the cluster CA, which
     // signed the proxy's certificate.
-    assert_eq!(aud_of(&b.token("opted-in").await), json!([AUDIENCE]));
+    assert_eq!(aud_of(&b.token("opted-in").await), [AUDIENCE]);
     let ca = b.sh("opted-in", &format!("cat {CA_FILE}")).await;
     assert_eq!(
         ca.trim(),
@@ -397,9 +394,7 @@ async fn the_identity_binding_webhook_mutates_an_opted_in_pod_as_upstream_v1_6_0
     // The default instance (unlabelled namespace) runs without the custom-endpoint flags.
     let other = support::namespace(&b.client, "ib-default", &[]).await;
     let sas: Api<ServiceAccount> = Api::namespaced(b.client.clone(), &other);
-    let sa: ServiceAccount = serde_json::from_value(json!({"metadata": {"name": "app",
-        "annotations": {CLIENT_ID_ANNOTATION: b.client_id}}}))
-    .unwrap();
+    let sa = fixtures::service_account("app", &[(CLIENT_ID_ANNOTATION, &b.client_id)]);
     sas.create(&PostParams::default(), &sa).await.unwrap();
     let pods: Api<Pod> = Api::namespaced(b.client.clone(), &other);
     let pod: Pod = serde_json::from_value(json!({
@@ -424,10 +419,8 @@ async fn the_identity_binding_webhook_mutates_an_opted_in_pod_as_upstream_v1_6_0
 #[tokio::test]
 async fn python_sdk_with_the_proxy_opt_in_gets_the_identitys_token() {
     let b = Ib::new("ib-py").await;
-    let binding = b.bind().await;
+    let binding = b.ready().await;
     assert_eq!(binding["properties"]["provisioningState"], "Succeeded");
-    b.grant("app", &b.client_id, None).await;
-    b.pod("app").await;
     let v = b.python("app", "proxy").await;
     assert_eq!(v["ok"], true, "{v}");
     let claims = &v["claims"];
@@ -452,9 +445,7 @@ async fn python_sdk_with_the_proxy_opt_in_gets_the_identitys_token() {
 async fn python_sdk_without_the_opt_in_gets_aadsts700211_then_700212() {
     let g = Ground::get();
     let b = Ib::new("ib-direct").await;
-    b.bind().await;
-    b.grant("app", &b.client_id, None).await;
-    b.pod("app").await;
+    b.ready().await;
     let v = b.python("app", "direct").await;
     assert_eq!(v["ok"], false, "{v}");
     assert!(
@@ -542,12 +533,10 @@ async fn the_proxy_refuses_without_the_use_managed_identity_grant() {
 #[tokio::test]
 async fn the_proxy_accepts_only_identity_binding_tokens() {
     let b = Ib::new("ib-aud").await;
-    b.bind().await;
-    b.grant("app", &b.client_id, None).await;
-    b.pod("app").await;
+    b.ready().await;
     let plain = b.pod_with("plain", "app", &[]).await;
     let token = b.token(&plain.metadata.name.unwrap()).await;
-    assert_eq!(aud_of(&token), json!(["api://AzureADTokenExchange"]));
+    assert_eq!(aud_of(&token), ["api://AzureADTokenExchange"]);
     let (status, body) = proxy_post(&b.client_id, &token).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "invalid_client", "{body}");
@@ -602,9 +591,7 @@ async fn the_proxy_needs_a_succeeded_binding() {
 #[tokio::test]
 async fn deleting_the_managed_credential_breaks_the_exchange() {
     let b = Ib::new("ib-fic").await;
-    b.bind().await;
-    b.grant("app", &b.client_id, None).await;
-    b.pod("app").await;
+    b.ready().await;
     let token = b.token("app").await;
     let (status, body) = proxy_post(&b.client_id, &token).await;
     assert_eq!(status, 200, "{body}");

@@ -13,7 +13,7 @@ use kube::{Api, api::PostParams};
 use kubectl_azwi::wi::{identity_binding as ib, keys};
 use serde_json::{Value, json};
 
-use super::{Setup, actions, deployment, json_out, setup};
+use super::{Setup, actions, deployment, json_out, setup, step};
 use crate::support::Ground;
 
 /// The ground's API server as an AKS cluster `rg/aks1`, its operations taking `op_seconds`.
@@ -115,12 +115,7 @@ async fn identity_binding_bind_makes_every_piece_once_and_dry_run_shows_it() {
     );
     assert_eq!(rbac(s.client_id()).await, (None, None));
     assert!(s.sa().await.is_none());
-    let binding_step = plan["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["kind"] == "identityBinding")
-        .unwrap();
+    let binding_step = step(&plan, "identityBinding");
     assert_eq!(
         binding_step["body"],
         json!({"properties": {"managedIdentity": {"resourceId": s.id()}}}),
@@ -340,13 +335,7 @@ async fn identity_binding_refusals_write_nothing() {
         .unwrap();
 
     // Twenty credentials and none of them AKS's: no room for it.
-    for i in 0..20 {
-        let (st, body) = s
-            .sub
-            .arm("PUT", &format!("{}/federatedIdentityCredentials/other-{i}?api-version=2023-01-31", s.id()), Some(json!({"properties": {"issuer": "https://token.actions.githubusercontent.com", "subject": format!("repo:o/r{i}:ref:refs/heads/main"), "audiences": [keys::AUDIENCE]}})))
-            .await;
-        assert_eq!(st, 201, "{body}");
-    }
+    s.fill_credentials().await;
     let before = s.sub.writes().await;
     let (code, _, err) = s.bind(&["--identity-binding"]);
     assert_eq!(code, 2, "{err}");

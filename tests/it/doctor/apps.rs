@@ -110,7 +110,12 @@ impl AppBench {
 
     /// doctor --exchange passes every check (one run, the binding as it is now).
     pub fn passes(&self) -> Value {
-        let (code, r) = self.doctor(&["pod/app", "--exchange"]);
+        self.passes_on("pod/app")
+    }
+
+    /// doctor TARGET --exchange passes every check.
+    pub fn passes_on(&self, target: &str) -> Value {
+        let (code, r) = self.doctor(&[target, "--exchange"]);
         let not_ok: Vec<&Value> = r["categories"]
             .as_array()
             .unwrap()
