@@ -1,7 +1,7 @@
 //! The identity-binding checks on Facts built in code: a pod bound this way passes every
 //! check, and each way users break it fails the check that names it, with a hint that is the
-//! command repairing it. (The same cases on the ground need the identity-binding webhook and
-//! token proxy of the ground branch: tests/it/doctor/identity_binding.rs once merged.)
+//! command repairing it. The same cases on the ground, each hint followed as printed:
+//! tests/it/doctor/identity_binding.rs.
 
 use serde_json::json;
 
