@@ -98,13 +98,12 @@ impl Ib {
     }
 
     /// The setup as a user makes it: the app's Deployment exists, then one bind command.
-    fn bind(&self, bench: &Bench) -> String {
-        let out = bench.follow(&format!(
+    fn bind(&self, bench: &Bench) {
+        bench.follow(&format!(
             "kubectl azwi bind wi -n {} --identity app-id -g rg --identity-binding --workload deploy/web",
             bench.ns
         ));
         rolled(bench);
-        out
     }
 
     /// The one running pod of deploy/web, once the rollout is over (none other than it left).
