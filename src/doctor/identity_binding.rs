@@ -1,15 +1,16 @@
 //! Doctor's identity-binding facts and their gathering: one more wave of concurrent calls,
 //! made only when the pod asks for the path (its annotation) or the identity carries AKS's
 //! credential. Kubernetes: a SubjectAccessReview for the service account (what the token
-//! proxy decides) and the RBAC objects naming `cid.wi.aks.azure.com`; Azure: the AKS cluster
-//! of the kube context, its binding of the identity, the identity's principal id.
+//! proxy decides), the RBAC objects naming `cid.wi.aks.azure.com` and the app container's
+//! log tail (an SDK without the proxy opt-in logs Entra's refusal); Azure: the AKS cluster of
+//! the kube context and its binding of the identity.
 
 use serde_json::Value;
 
 use super::model::{Fact, Facts, Gap};
 use crate::{
     azure::AzureError,
-    ctx::Ctx,
+    ctx::{AzureCtx, Ctx},
     k8s::rbac::RbacKind,
     wi::identity_binding::{self as ib, API_GROUP, VERB},
 };
@@ -33,7 +34,12 @@ pub struct IbFacts {
     /// ClusterRoleBindings and RoleBindings (to say which one names whom).
     pub role_bindings: Fact<Vec<Value>>,
     pub cluster: Fact<IbCluster>,
+    /// The lines of the app container's log tail that carry an AADSTS code.
+    pub app_log: Fact<Vec<String>>,
 }
+
+/// Log lines read from the app container: enough for a retry loop's last errors.
+pub const LOG_LINES: i64 = 200;
 
 /// Whether the pod (or its template) asks for the identity-binding path.
 pub fn asked(f: &Facts) -> bool {
@@ -49,6 +55,13 @@ pub fn asked(f: &Facts) -> bool {
     f.workload.as_ref().is_ok_and(|w| annotated(&w.template))
         || f.pod.as_ref().is_ok_and(annotated)
         || f.template.as_ref().is_some_and(annotated)
+}
+
+/// Whether this cluster has an identity binding of the pod's identity (whatever its state).
+pub fn binding_here(f: &Facts) -> bool {
+    f.identity_binding
+        .as_ref()
+        .is_ok_and(|i| i.cluster.as_ref().is_ok_and(|c| c.binding.is_some()))
 }
 
 /// Whether the identity carries AKS's credential (it has an identity binding somewhere).
@@ -81,18 +94,26 @@ async fn rbac(ctx: &Ctx, kinds: [RbacKind; 2], keep: fn(&Value) -> bool) -> Fact
     Ok(out)
 }
 
-async fn cluster(ctx: &Ctx, identity_id: Option<&str>) -> (Fact<IbCluster>, u64) {
-    let az = match ctx.azure().await {
-        Ok(az) => az,
-        Err(e) => return (Err(Gap::unreachable(e.to_string())), 0),
+/// The AKS side, read with wave 2's login (`None`: Azure was not reached; azure-identity says
+/// why). Returns the ARM calls this made.
+async fn cluster(
+    ctx: &Ctx,
+    az: Option<&AzureCtx>,
+    identity_id: Option<&str>,
+) -> (Fact<IbCluster>, u64) {
+    let Some(az) = az else {
+        let why = "Azure was not reached (see azure-identity)";
+        return (Err(Gap::unreachable(why)), 0);
     };
+    let before = az.arm.calls();
+    let calls = || az.arm.calls() - before;
     let gap = |e: AzureError| Gap::unreachable(e.to_string());
-    let Some(aks) = crate::cmd::bind::aks_by_server(&az, &ctx.kube.server).await else {
+    let Some(aks) = crate::cmd::bind::aks_by_server(az, &ctx.kube.server).await else {
         let why = format!(
             "the kube context's API server {} is no AKS cluster in subscription {}: identity bindings are an AKS feature",
             ctx.kube.server, az.subscription
         );
-        return (Err(Gap::not_asked(why)), az.arm.calls());
+        return (Err(Gap::not_asked(why)), calls());
     };
     let binding = match az.arm.identity_bindings(&aks.id).await {
         Ok(list) => list
@@ -106,7 +127,7 @@ async fn cluster(ctx: &Ctx, identity_id: Option<&str>) -> (Fact<IbCluster>, u64)
                 })
             })
             .map(|b| (b.name.clone(), b.state().to_string())),
-        Err(e) => return (Err(gap(e)), az.arm.calls()),
+        Err(e) => return (Err(gap(e)), calls()),
     };
     let c = IbCluster {
         name: aks.name,
@@ -114,12 +135,41 @@ async fn cluster(ctx: &Ctx, identity_id: Option<&str>) -> (Fact<IbCluster>, u64)
         refusal: aks.identity_binding_refusal,
         binding,
     };
-    (Ok(c), az.arm.calls())
+    (Ok(c), calls())
 }
 
-/// The third wave: Kubernetes RBAC and the AKS side, concurrently. Returns the facts, the
-/// Kubernetes calls and the ARM calls made.
-pub async fn gather(ctx: &Ctx, f: &Facts) -> Option<(IbFacts, u64, u64)> {
+/// The AADSTS lines of the app container's log tail.
+async fn app_log(ctx: &Ctx, f: &Facts) -> Fact<Vec<String>> {
+    let (Ok(pod), Some(container)) = (&f.pod, &f.container) else {
+        return Err(Gap::not_asked("no running pod to read the log of"));
+    };
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    let text = ctx
+        .kube
+        .log_tail(&f.namespace, name, container, LOG_LINES)
+        .await
+        .map_err(|e| super::gather::gap(&e))?;
+    Ok(text
+        .lines()
+        .filter(|l| l.contains("AADSTS"))
+        .map(str::to_string)
+        .collect())
+}
+
+/// What the identity-binding gather read, and what it cost.
+pub struct IbGather {
+    pub facts: IbFacts,
+    pub kube_calls: u64,
+    pub arm_calls: u64,
+    /// Rounds of concurrent calls: one, and a second for the RBAC objects when the grant is
+    /// missing (they only say why).
+    pub waves: u32,
+}
+
+/// The third wave: the SubjectAccessReview, the app's log tail and the AKS side (over `az`,
+/// wave 2's login), concurrently; then, only if the grant is missing, the RBAC objects that
+/// explain it (listing every Role and RoleBinding is the costly read on a large cluster).
+pub async fn gather(ctx: &Ctx, f: &Facts, az: Option<&AzureCtx>) -> Option<IbGather> {
     if !asked(f) && !identity_has_binding(f) {
         return None;
     }
@@ -127,21 +177,39 @@ pub async fn gather(ctx: &Ctx, f: &Facts) -> Option<(IbFacts, u64, u64)> {
     let client_id = super::checks::client_id(f).unwrap_or_default();
     let identity_id = f.identity().map(|i| i.id.clone());
     let k = &ctx.kube;
-    let (grant, roles, role_bindings, (cluster, arm)) = tokio::join!(
+    let (grant, (cluster, arm_calls), app_log) = tokio::join!(
         k.service_account_may(&f.namespace, &sa, API_GROUP, &client_id, VERB),
-        rbac(ctx, [RbacKind::ClusterRole, RbacKind::Role], names_group),
-        rbac(
-            ctx,
-            [RbacKind::ClusterRoleBinding, RbacKind::RoleBinding],
-            |_| true
-        ),
-        cluster(ctx, identity_id.as_deref()),
+        cluster(ctx, az, identity_id.as_deref()),
+        app_log(ctx, f),
     );
+    let grant = grant.map_err(|e| super::gather::gap(&e));
+    let mut kube_calls = 1 + u64::from(f.pod.is_ok() && f.container.is_some());
+    let (roles, role_bindings, waves) = if grant == Ok(false) {
+        kube_calls += 4;
+        let (roles, bindings) = tokio::join!(
+            rbac(ctx, [RbacKind::ClusterRole, RbacKind::Role], names_group),
+            rbac(
+                ctx,
+                [RbacKind::ClusterRoleBinding, RbacKind::RoleBinding],
+                |_| true
+            ),
+        );
+        (roles, bindings, 2)
+    } else {
+        let granted = || Err(Gap::not_asked("the grant is there: RBAC objects not read"));
+        (granted(), granted(), 1)
+    };
     let facts = IbFacts {
-        grant: grant.map_err(|e| super::gather::gap(&e)),
+        grant,
         roles,
         role_bindings,
         cluster,
+        app_log,
     };
-    Some((facts, 5, arm))
+    Some(IbGather {
+        facts,
+        kube_calls,
+        arm_calls,
+        waves,
+    })
 }

@@ -383,7 +383,8 @@ pub struct Stats {
     /// Anonymous https fetches (issuer discovery, JWKS) and token exchanges.
     pub http_calls: u64,
     pub execs: u64,
-    /// Rounds of concurrent calls before the exec.
+    /// Rounds of concurrent calls: two before the exec, and the identity-binding path's after
+    /// it (src/doctor/identity_binding.rs).
     pub waves: u32,
     pub gather_ms: u64,
     /// Gathers run (more than one with `--wait`).

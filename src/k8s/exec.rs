@@ -1,7 +1,10 @@
 //! Running a command in a container (`kubectl exec`) with its stdout, stderr and exit status.
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::{Api, api::AttachParams};
+use kube::{
+    Api,
+    api::{AttachParams, LogParams},
+};
 use tokio::io::AsyncReadExt;
 
 use super::{Kube, KubeError};
@@ -44,6 +47,26 @@ impl ExecOutput {
 }
 
 impl Kube {
+    /// The last `lines` lines of a container's log (at most 64 KiB of them).
+    pub async fn log_tail(
+        &self,
+        ns: &str,
+        name: &str,
+        container: &str,
+        lines: i64,
+    ) -> Result<String, KubeError> {
+        let lp = LogParams {
+            container: Some(container.to_string()),
+            tail_lines: Some(lines),
+            limit_bytes: Some(64 * 1024),
+            ..Default::default()
+        };
+        Api::<Pod>::namespaced(self.client.clone(), ns)
+            .logs(name, &lp)
+            .await
+            .map_err(|e| KubeError::api("get", "pods/log", Some(ns), Some(name), e))
+    }
+
     /// Runs `argv` in `container` of pod `ns/name`. A non-zero exit is an `ExecOutput`,
     /// not an error: only a refused or broken exec is.
     pub async fn exec(

@@ -9,6 +9,7 @@ use kube::{
     Api,
     api::{
         ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
+        TypeMeta,
     },
 };
 use serde_json::Value;
@@ -63,13 +64,29 @@ impl Kube {
             .map_err(api_err("get", kind.plural(), None, Some(name)))
     }
 
-    /// Every object of `kind` (all namespaces for the namespaced kinds).
+    /// Every object of `kind` (all namespaces for the namespaced kinds). A list's items carry
+    /// no `kind` or `apiVersion` (the API server sets them on the list only): each item gets
+    /// its kind back, since a Role and a ClusterRole, or a RoleBinding and a
+    /// ClusterRoleBinding, grant differently.
     pub async fn rbac_objects(&self, kind: RbacKind) -> Result<Vec<Value>, KubeError> {
+        let (ar, plural) = kind.resource();
+        let types = TypeMeta {
+            api_version: ar.api_version.clone(),
+            kind: ar.kind.clone(),
+        };
         self.rbac_api(kind)
             .list(&ListParams::default())
             .await
-            .map(|l| l.items.into_iter().map(to_value).collect())
-            .map_err(api_err("list", kind.plural(), None, None))
+            .map(|l| {
+                l.items
+                    .into_iter()
+                    .map(|mut o| {
+                        o.types = Some(types.clone());
+                        to_value(o)
+                    })
+                    .collect()
+            })
+            .map_err(api_err("list", plural, None, None))
     }
 
     pub async fn create_rbac_object(&self, kind: RbacKind, body: &Value) -> Result<(), KubeError> {

@@ -255,15 +255,15 @@ webhooks:
     resources: [pods]
 EOF
 }
-{
+kwok_crd() { # plural kind singular: a kwok.x-k8s.io CRD, its schema left open
   cat <<EOF
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
-  name: execs.kwok.x-k8s.io
+  name: $1.kwok.x-k8s.io
 spec:
   group: kwok.x-k8s.io
-  names: {kind: Exec, listKind: ExecList, plural: execs, singular: exec}
+  names: {kind: $2, listKind: $2List, plural: $1, singular: $3}
   scope: Namespaced
   versions:
   - name: v1alpha1
@@ -275,6 +275,13 @@ spec:
         type: object
         x-kubernetes-preserve-unknown-fields: true
 ---
+EOF
+}
+{
+  kwok_crd execs Exec exec
+  # kwok serves `kubectl logs` from the CRI-format file a Logs object names (tests write it).
+  kwok_crd logs Logs logs
+  cat <<EOF
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata:
@@ -357,7 +364,7 @@ cp "$GROUND_DIR/kwok-stages.yaml" "$DIR/kwok.yaml"
 start kwok env -i PATH="$DIR/shim:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME="$DIR/kwok-home" \
   "$GROUND_BIN/kwok" --kubeconfig "$DIR/kubeconfig" --config "$DIR/kwok.yaml" --manage-single-node "$NODE" \
   --node-ip 127.0.0.1 --node-port "$KWOK_PORT" --server-address "127.0.0.1:$KWOK_PORT" \
-  --tls-cert-file "$P/kwok.crt" --tls-private-key-file "$P/kwok.key" --enable-crds Exec
+  --tls-cert-file "$P/kwok.crt" --tls-private-key-file "$P/kwok.key" --enable-crds Exec,Logs
 
 # Upstream's webhook server always binds :9443 (no flag), so each webhook gets its own network
 # namespace; ground-agent forwards pipe host 127.0.0.1:PORT <-> unix socket <-> netns :9443, and

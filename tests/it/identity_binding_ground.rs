@@ -42,7 +42,8 @@ struct Ib {
     binding_url: String,
 }
 
-fn ib_namespace_label() -> (String, String) {
+/// `$AZWI_GROUND_IB_NAMESPACE_LABEL` as (key, value): routes a namespace to that webhook.
+pub(crate) fn ib_namespace_label() -> (String, String) {
     let v = Ground::get().var("AZWI_GROUND_IB_NAMESPACE_LABEL");
     let (k, v) = v.split_once('=').expect("key=value");
     (k.to_string(), v.to_string())
@@ -196,26 +197,32 @@ impl Ib {
 
     /// Microsoft's Python SDK in the pod (tests/python/ib_app.py); its one-line JSON verdict.
     async fn python(&self, pod: &str, mode: &str) -> Value {
-        let script = support::repo().join("tests/python/ib_app.py");
-        // Without the opt-in the SDK talks to AZURE_AUTHORITY_HOST (the emulator) with the
-        // process's own trust store: the ground's CA, as an image of a custom cloud would carry.
-        let trust = if mode == "direct" {
-            format!(
-                "REQUESTS_CA_BUNDLE='{}' ",
-                Ground::get().var("AZWI_GROUND_CA")
-            )
-        } else {
-            String::new()
-        };
-        // The script goes in as text (`python -c`): a checkout under /tmp is hidden behind the
-        // pod's own /tmp, so its path may not exist inside the pod.
-        let text = std::fs::read_to_string(&script).unwrap();
-        let cmd = format!("{trust}exec \"$0\" -c \"$1\" {mode} '{ARM_SCOPE}'");
-        let py = python().display().to_string();
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.ns);
-        let out = support::exec(&pods, pod, "app", &["sh", "-c", &cmd, &py, &text]).await;
+        let out = ib_app(&pods, pod, mode).await;
         serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
     }
+}
+
+/// Runs tests/python/ib_app.py (`proxy` or `direct`) in the pod's container `app` for an ARM
+/// token; what it printed (one JSON line).
+pub(crate) async fn ib_app(pods: &Api<Pod>, pod: &str, mode: &str) -> String {
+    let script = support::repo().join("tests/python/ib_app.py");
+    // Without the opt-in the SDK talks to AZURE_AUTHORITY_HOST (the emulator) with the
+    // process's own trust store: the ground's CA, as an image of a custom cloud would carry.
+    let trust = if mode == "direct" {
+        format!(
+            "REQUESTS_CA_BUNDLE='{}' ",
+            Ground::get().var("AZWI_GROUND_CA")
+        )
+    } else {
+        String::new()
+    };
+    // The script goes in as text (`python -c`): a checkout under /tmp is hidden behind the
+    // pod's own /tmp, so its path may not exist inside the pod.
+    let text = std::fs::read_to_string(&script).unwrap();
+    let cmd = format!("{trust}exec \"$0\" -c \"$1\" {mode} '{ARM_SCOPE}'");
+    let py = python().display().to_string();
+    support::exec(pods, pod, "app", &["sh", "-c", &cmd, &py, &text]).await
 }
 
 /// The SDK venv of tests/python/setup.sh (azure-identity 1.27.0, requirements.txt).

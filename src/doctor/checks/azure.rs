@@ -78,10 +78,32 @@ fn own_typo(c: &Credential, want: &Wanted) -> bool {
     c.subject == want.subject && core(&c.issuer) == core(&want.issuer)
 }
 
+/// Whether a classic federated credential of the identity matches the pod's token exactly.
+pub(super) fn classic_matches(f: &Facts) -> bool {
+    let creds = f
+        .azure
+        .as_ref()
+        .ok()
+        .and_then(|a| a.identity.as_ref())
+        .and_then(|i| i.credentials.as_ref().ok());
+    match (creds, wanted(f)) {
+        (Some(c), Some(want)) => matches!(credential::find(c, &want), Match::Exact { .. }),
+        _ => false,
+    }
+}
+
 pub fn azure_credential(f: &Facts) -> Verdict {
-    if f.identity_binding.is_ok() && crate::doctor::identity_binding::asked(f) {
+    use crate::doctor::identity_binding::{asked, binding_here};
+    if f.identity_binding.is_ok() && asked(f) {
         return Verdict::skip(
             "identity-binding path: AKS's credential serves it (see ib-managed-credential)",
+        );
+    }
+    // The identity is bound to this cluster and the pod only lacks the annotation: a classic
+    // credential would be a second path (see ib-mixed), not the fix.
+    if binding_here(f) && !classic_matches(f) {
+        return Verdict::skip(
+            "the identity has an identity binding on this cluster, which the pod does not ask for (see ib-annotation)",
         );
     }
     let Ok(az) = &f.azure else {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{client_id, gap_verdict};
 use crate::{
     doctor::{
-        identity_binding::{IbFacts, asked},
+        identity_binding::{IbFacts, asked, binding_here},
         model::{Facts, Gap, Verdict},
     },
     wi::{
@@ -74,6 +74,18 @@ pub fn ib_annotation(f: &Facts) -> Verdict {
     }
     if asked(f) {
         return Verdict::pass(format!("{ANNOTATION}: \"true\""));
+    }
+    // A pod on the classic path, or an identity bound to another cluster only: nothing asks
+    // this pod to change paths.
+    if super::azure::classic_matches(f) {
+        return Verdict::skip(
+            "the pod takes the classic path: a federated credential matches its token (see azure-credential)",
+        );
+    }
+    if !binding_here(f) {
+        return Verdict::skip(
+            "the identity's binding is not on this cluster: the pod takes the classic path (see azure-credential)",
+        );
     }
     let restart = if workload(f).is_some() {
         ""
@@ -259,6 +271,10 @@ pub fn ib_arm_binding(f: &Facts) -> Verdict {
         Ok(i) => i,
         Err(v) => return v,
     };
+    // Not logged in, or Azure refused: azure-identity names it once.
+    if let Err(g) = &f.azure {
+        return gap_verdict(g, "Azure");
+    }
     let c = match &i.cluster {
         Ok(c) => c,
         Err(Gap::NotAsked { why }) => {
@@ -376,6 +392,59 @@ pub fn ib_mixed(f: &Facts) -> Verdict {
             "keep one path; to keep the identity binding: `az identity federated-credential delete --identity-name {} -g {rg} -n {} --yes`",
             id.name, c.name
         ),
+    )
+}
+
+/// A log line as shown: a token-like word (a JWT starts `eyJ`) is never printed whole.
+fn shown(line: &str) -> String {
+    let words: Vec<String> = line
+        .split(' ')
+        .map(|w| match w.find("eyJ") {
+            Some(i) if w.len() > i + 20 => format!("{}eyJ…", &w[..i]),
+            _ => w.to_string(),
+        })
+        .collect();
+    let s = words.join(" ");
+    match s.char_indices().nth(400) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s,
+    }
+}
+
+/// The app's own view: an SDK without the proxy opt-in sends the identity-binding token
+/// straight to Entra and logs the refusal (AADSTS700211/700212).
+pub fn ib_sdk_opt_in(f: &Facts) -> Verdict {
+    let i = match facts(f) {
+        Ok(i) => i,
+        Err(v) => return v,
+    };
+    if !asked(f) {
+        return Verdict::skip(
+            "the pod does not ask for the identity-binding path (see ib-annotation)",
+        );
+    }
+    let lines = match &i.app_log {
+        Ok(l) => l,
+        Err(g @ Gap::Forbidden { .. }) => return gap_verdict(g, "the app container's log"),
+        Err(g) => return Verdict::skip(g.describe("the app container's log")),
+    };
+    let refused = lines.iter().rev().find_map(|l| {
+        let code = crate::wi::aadsts::code_in(l)?;
+        ib::sdk_without_proxy(code, l, Some(AUDIENCE)).map(|why| (l, why))
+    });
+    let Some((line, why)) = refused else {
+        return Verdict::pass(format!(
+            "no AADSTS700211/700212 in the app's last {} log lines",
+            crate::doctor::identity_binding::LOG_LINES
+        ));
+    };
+    let restart = match workload(f) {
+        Some(w) => format!("`kubectl rollout restart {w} -n {}`", f.namespace),
+        None => "delete and create the pod again".into(),
+    };
+    Verdict::fail(
+        format!("the app logged: {}", shown(line)),
+        format!("{why}; then deploy the app again: {restart}"),
     )
 }
 

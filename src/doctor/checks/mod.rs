@@ -197,6 +197,12 @@ pub const CHECKS: &[Check] = &[
         title: "one path per service account (no classic credential beside the binding)",
         run: identity_binding::ib_mixed,
     },
+    Check {
+        id: "ib-sdk-opt-in",
+        category: Category::Exchange,
+        title: "the app's SDK sends its token through the proxy (no AADSTS700211/700212 in its log)",
+        run: identity_binding::ib_sdk_opt_in,
+    },
     // --can ACTION --scope SCOPE (src/doctor/can.rs).
     Check {
         id: "azure-can",

@@ -24,9 +24,10 @@ use crate::{
     },
 };
 
-/// One shell in the container prints the injected variables, a separator, then the token
-/// file those variables name: the path is never assumed.
-pub const READ_SCRIPT: &str = r#"for v in AZURE_CLIENT_ID AZURE_TENANT_ID AZURE_AUTHORITY_HOST AZURE_FEDERATED_TOKEN_FILE; do eval "x=\${$v-}"; printf '%s=%s\n' "$v" "$x"; done; echo '--azwi--'; if [ -n "${AZURE_FEDERATED_TOKEN_FILE-}" ]; then cat -- "$AZURE_FEDERATED_TOKEN_FILE"; fi"#;
+/// One shell in the container prints the injected variables (the identity-binding proxy's
+/// too; of the multi-line CA data only its length), a separator, then the token file those
+/// variables name: the path is never assumed.
+pub const READ_SCRIPT: &str = r#"for v in AZURE_CLIENT_ID AZURE_TENANT_ID AZURE_AUTHORITY_HOST AZURE_FEDERATED_TOKEN_FILE AZURE_KUBERNETES_TOKEN_PROXY AZURE_KUBERNETES_SNI_NAME AZURE_KUBERNETES_CA_FILE; do eval "x=\${$v-}"; printf '%s=%s\n' "$v" "$x"; done; if [ -n "${AZURE_KUBERNETES_CA_DATA-}" ]; then printf 'AZURE_KUBERNETES_CA_DATA=(%s bytes)\n' "${#AZURE_KUBERNETES_CA_DATA}"; fi; echo '--azwi--'; if [ -n "${AZURE_FEDERATED_TOKEN_FILE-}" ]; then cat -- "$AZURE_FEDERATED_TOKEN_FILE"; fi"#;
 
 /// The container's view: the AZURE_* variables and the token file's content (or why not).
 pub struct ContainerRead {

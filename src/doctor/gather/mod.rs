@@ -261,7 +261,8 @@ pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> Result<(Facts, Stats), Error> {
     let http = entra::http().ok();
 
     let (named, az) = wave1(ctx, ask, &mut f, &n).await?;
-    let (jwks, arm_calls) = wave2(ctx, ask, &mut f, named, az, http.as_ref(), &n).await;
+    let az_ref = az.as_ref().map(|r| r.as_ref());
+    let (jwks, arm_calls) = wave2(ctx, ask, &mut f, named, az_ref, http.as_ref(), &n).await;
 
     // The app container: one exec (or, without a shell, its spec and a TokenRequest).
     let mut exchange_input = None;
@@ -283,16 +284,16 @@ pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> Result<(Facts, Stats), Error> {
     // src/doctor/identity_binding.rs) need what was read so far, not each other: at once.
     let (exchange, ib) = tokio::join!(
         container::exchange(ctx, ask.exchange, exchange_input, http.as_ref(), &n),
-        super::identity_binding::gather(ctx, &f),
+        super::identity_binding::gather(ctx, &f, az.as_ref().and_then(|r| r.as_ref().ok())),
     );
     f.exchange = exchange;
     let mut waves = 2;
     let mut arm_calls = arm_calls;
-    if let Some((ib, kube, arm)) = ib {
-        f.identity_binding = Ok(ib);
-        n.kube.fetch_add(kube, Ordering::Relaxed);
-        arm_calls += arm;
-        waves = 3;
+    if let Some(ib) = ib {
+        f.identity_binding = Ok(ib.facts);
+        n.kube.fetch_add(ib.kube_calls, Ordering::Relaxed);
+        arm_calls += ib.arm_calls;
+        waves += ib.waves;
     }
 
     let stats = Stats {
@@ -437,7 +438,7 @@ async fn wave2(
     ask: &Ask<'_>,
     f: &mut Facts,
     named: Named,
-    az: AzureLogin,
+    az: Option<Result<&crate::ctx::AzureCtx, &AzureError>>,
     http: Option<&reqwest::Client>,
     n: &Counters,
 ) -> (Option<Jwks>, u64) {
@@ -627,14 +628,14 @@ fn binding(f: &Facts) -> Option<(String, String)> {
 /// The identity the client id names (and its credentials), or what is known instead: an
 /// application registration, read through Graph.
 async fn azure_facts(
-    az: Option<Result<crate::ctx::AzureCtx, AzureError>>,
+    az: Option<Result<&crate::ctx::AzureCtx, &AzureError>>,
     client_id: Option<String>,
     want: Option<(String, String)>,
     can: Option<&super::can::CanAsk>,
 ) -> Fact<(AzureFacts, u64, Fact<super::can::CanFacts>)> {
     let az = match az {
         None => return Err(Gap::not_asked("no target: Azure not checked")),
-        Some(Err(e)) => return Err(azure_gap(&e)),
+        Some(Err(e)) => return Err(azure_gap(e)),
         Some(Ok(az)) => az,
     };
     let empty = AzureFacts {

@@ -116,13 +116,7 @@ impl AppBench {
     /// doctor TARGET --exchange passes every check.
     pub fn passes_on(&self, target: &str) -> Value {
         let (code, r) = self.doctor(&[target, "--exchange"]);
-        let not_ok: Vec<&Value> = r["categories"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|c| c["checks"].as_array().unwrap())
-            .filter(|c| c["status"] != "pass" && c["status"] != "skip")
-            .collect();
+        let not_ok = super::not_ok(&r);
         assert!(not_ok.is_empty(), "{not_ok:#?}");
         assert_eq!(code, 0, "{r:#}");
         r

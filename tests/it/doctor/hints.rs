@@ -247,7 +247,7 @@ async fn a_hard_coded_token_file() {
 }
 
 /// The running pods matching a label selector, once there are `n` of them and no others.
-async fn running(b: &Bench, selector: &str, n: usize, not: &[String]) -> Vec<Pod> {
+pub(super) async fn running(b: &Bench, selector: &str, n: usize, not: &[String]) -> Vec<Pod> {
     for _ in 0..600 {
         let pods = b
             .pods()

@@ -5,6 +5,7 @@
 
 pub(crate) mod apps;
 mod hints;
+mod identity_binding;
 mod production;
 
 use std::{process::Command, time::Duration};
@@ -265,6 +266,17 @@ pub fn deployment(name: &str, annotations: Value, spec: Value) -> Value {
         d["spec"]["template"]["spec"][k] = v.clone();
     }
     d
+}
+
+/// The checks that neither pass nor skip.
+pub fn not_ok(report: &Value) -> Vec<&Value> {
+    report["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["checks"].as_array().unwrap())
+        .filter(|c| c["status"] != "pass" && c["status"] != "skip")
+        .collect()
 }
 
 /// The ids of the checks that fail.

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::Ground;
 
+#[derive(Clone)]
 pub struct Sub {
     pub id: String,
     pub tenant: String,
