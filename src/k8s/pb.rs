@@ -102,14 +102,6 @@ pub struct ServiceAccount {
     pub metadata: Option<ObjectMeta>,
 }
 
-#[derive(Clone, PartialEq, Message)]
-pub struct ServiceAccountList {
-    #[prost(message, optional, tag = "1")]
-    pub metadata: Option<ListMeta>,
-    #[prost(message, repeated, tag = "2")]
-    pub items: Vec<ServiceAccount>,
-}
-
 impl From<ServiceAccount> for core::ServiceAccount {
     fn from(s: ServiceAccount) -> Self {
         core::ServiceAccount {
@@ -125,14 +117,6 @@ pub struct Pod {
     pub metadata: Option<PodMeta>,
     #[prost(message, optional, tag = "2")]
     pub spec: Option<PodSpec>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-pub struct PodList {
-    #[prost(message, optional, tag = "1")]
-    pub metadata: Option<ListMeta>,
-    #[prost(message, repeated, tag = "2")]
-    pub items: Vec<Pod>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -248,6 +232,32 @@ pub enum WireError {
     NoMagic,
     #[error("decoding protobuf")]
     Decode(#[from] prost::DecodeError),
+    #[error("a protobuf list whose item runs past its end")]
+    Truncated,
+}
+
+/// Each entry of a protobuf list's `items` (field 2 of every `*List`), as the bytes of one
+/// object, in order; the list's other fields are skipped. A page's objects are then decoded one
+/// at a time: only one is ever held decoded, not the page's thousands.
+pub fn each_item(
+    mut list: Bytes,
+    mut f: impl FnMut(Bytes) -> Result<(), prost::DecodeError>,
+) -> Result<(), WireError> {
+    use bytes::Buf;
+    use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint, skip_field};
+    while list.has_remaining() {
+        let (tag, wire) = decode_key(&mut list)?;
+        if tag != 2 || wire != WireType::LengthDelimited {
+            skip_field(wire, tag, &mut list, DecodeContext::default())?;
+            continue;
+        }
+        let len = usize::try_from(decode_varint(&mut list)?).unwrap_or(usize::MAX);
+        if len > list.remaining() {
+            return Err(WireError::Truncated);
+        }
+        f(list.split_to(len))?;
+    }
+    Ok(())
 }
 
 /// The object inside a protobuf body: `raw` of the envelope after the magic.
@@ -296,17 +306,21 @@ mod tests {
         item.extend([0x1a, 2, 0x0a, 0]);
         prost::encoding::encode_key(99, prost::encoding::WireType::Varint, &mut item);
         prost::encoding::encode_varint(7, &mut item);
-        let list = PodList {
+        let head = ListHead {
             metadata: Some(ListMeta {
                 continue_: Some("next".into()),
                 ..Default::default()
             }),
-            items: vec![],
         };
-        let mut raw = list.encode_to_vec();
-        prost::encoding::encode_key(2, prost::encoding::WireType::LengthDelimited, &mut raw);
-        prost::encoding::encode_varint(item.len() as u64, &mut raw);
-        raw.extend(&item);
+        let mut raw = head.encode_to_vec();
+        // Two items, with an unknown list field between them (skipped by each_item).
+        for _ in 0..2 {
+            prost::encoding::encode_key(2, prost::encoding::WireType::LengthDelimited, &mut raw);
+            prost::encoding::encode_varint(item.len() as u64, &mut raw);
+            raw.extend(&item);
+            prost::encoding::encode_key(98, prost::encoding::WireType::Varint, &mut raw);
+            prost::encoding::encode_varint(1, &mut raw);
+        }
         let mut body = MAGIC.to_vec();
         Unknown {
             raw: Some(Bytes::from(raw)),
@@ -316,8 +330,13 @@ mod tests {
         let raw = unwrap(&Bytes::from(body)).unwrap();
         let head = ListHead::decode(raw.clone()).unwrap();
         assert_eq!(head.metadata.unwrap().continue_.as_deref(), Some("next"));
-        let list = PodList::decode(raw).unwrap();
-        assert_eq!(list.items, vec![pod.clone()]);
+        let mut items = Vec::new();
+        each_item(raw, |b| {
+            items.push(Pod::decode(b)?);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(items, vec![pod.clone(), pod.clone()]);
         let k: core::Pod = pod.into();
         assert_eq!(
             k.spec.unwrap().volumes.unwrap()[0]
@@ -333,5 +352,16 @@ mod tests {
                 .expiration_seconds,
             Some(3600)
         );
+    }
+
+    /// An item whose length prefix runs past the end of the list is an error, not a short read.
+    #[test]
+    fn an_item_past_the_end_is_an_error() {
+        let mut raw = Vec::new();
+        prost::encoding::encode_key(2, prost::encoding::WireType::LengthDelimited, &mut raw);
+        prost::encoding::encode_varint(10, &mut raw);
+        raw.extend([0x0a, 0]);
+        let r = each_item(Bytes::from(raw), |_| Ok(()));
+        assert!(matches!(r, Err(WireError::Truncated)), "{r:?}");
     }
 }
