@@ -18,6 +18,7 @@ use crate::{
     k8s::{exec::ExecOutput, objects::PodTokenRequest},
     wi::{
         claims::Jwt,
+        identity_binding::{ENV_CA_DATA, ENV_CA_FILE},
         jwks::{self, Jwks},
         keys,
         mutation::{self, ValueRef},
@@ -25,20 +26,45 @@ use crate::{
 };
 
 /// One shell in the container prints the injected variables, a separator, then the token
-/// file those variables name: the path is never assumed.
-pub const READ_SCRIPT: &str = r#"for v in AZURE_CLIENT_ID AZURE_TENANT_ID AZURE_AUTHORITY_HOST AZURE_FEDERATED_TOKEN_FILE; do eval "x=\${$v-}"; printf '%s=%s\n' "$v" "$x"; done; echo '--azwi--'; if [ -n "${AZURE_FEDERATED_TOKEN_FILE-}" ]; then cat -- "$AZURE_FEDERATED_TOKEN_FILE"; fi"#;
+/// file those variables name (the path is never assumed), then the CA an identity-binding
+/// pod's SDK pins (its CA file, else its CA data). CA data is PEM over several lines, so the
+/// variable line only says it is set; its PEM is in the CA section.
+pub const READ_SCRIPT: &str = r#"for v in AZURE_CLIENT_ID AZURE_TENANT_ID AZURE_AUTHORITY_HOST AZURE_FEDERATED_TOKEN_FILE AZURE_KUBERNETES_TOKEN_PROXY AZURE_KUBERNETES_SNI_NAME AZURE_KUBERNETES_CA_FILE; do eval "x=\${$v-}"; printf '%s=%s\n' "$v" "$x"; done; if [ -n "${AZURE_KUBERNETES_CA_DATA-}" ]; then echo 'AZURE_KUBERNETES_CA_DATA=(PEM data)'; fi; echo '--azwi--'; if [ -n "${AZURE_FEDERATED_TOKEN_FILE-}" ]; then cat -- "$AZURE_FEDERATED_TOKEN_FILE"; fi; echo; echo '--azwi-ca--'; if [ -n "${AZURE_KUBERNETES_CA_FILE-}" ]; then cat -- "$AZURE_KUBERNETES_CA_FILE" 2>&1; elif [ -n "${AZURE_KUBERNETES_CA_DATA-}" ]; then printf '%s\n' "$AZURE_KUBERNETES_CA_DATA"; fi"#;
 
-/// The container's view: the AZURE_* variables and the token file's content (or why not).
+/// The container's view: the AZURE_* variables, the token file's content (or why not) and,
+/// when the variables name one, the proxy's CA (or why not).
 pub struct ContainerRead {
     pub env: BTreeMap<String, String>,
     pub token: Result<String, String>,
+    pub ca: Option<Result<String, String>>,
 }
 
 /// The line READ_SCRIPT prints between the variables and the token.
 const SEPARATOR: &str = "--azwi--\n";
+/// The line it prints between the token and the CA.
+const CA_SEPARATOR: &str = "--azwi-ca--\n";
+
+/// The CA section: a PEM, or the shell's words when the file could not be read.
+fn parse_ca(env: &BTreeMap<String, String>, section: &str) -> Option<Result<String, String>> {
+    let named = [ENV_CA_FILE, ENV_CA_DATA]
+        .into_iter()
+        .any(|k| env.contains_key(k));
+    if !named {
+        return None;
+    }
+    let text = section.trim();
+    Some(if text.contains("-----BEGIN CERTIFICATE-----") {
+        Ok(format!("{text}\n"))
+    } else if text.is_empty() {
+        Err("the CA file is empty".into())
+    } else {
+        Err(text.to_string())
+    })
+}
 
 pub fn parse_read(stdout: &str, stderr: &str) -> ContainerRead {
-    let (head, body) = stdout.split_once(SEPARATOR).unwrap_or((stdout, ""));
+    let (head, rest) = stdout.split_once(SEPARATOR).unwrap_or((stdout, ""));
+    let (body, ca) = rest.split_once(CA_SEPARATOR).unwrap_or((rest, ""));
     let env: BTreeMap<String, String> = head
         .lines()
         .filter_map(|l| l.split_once('='))
@@ -54,7 +80,8 @@ pub fn parse_read(stdout: &str, stderr: &str) -> ContainerRead {
     } else {
         Ok(body.trim().to_string())
     };
-    ContainerRead { env, token }
+    let ca = parse_ca(&env, ca);
+    ContainerRead { env, token, ca }
 }
 
 /// Why the read script never ran, when it did not: the exec was accepted but the runtime (or
@@ -87,13 +114,20 @@ pub struct Keys<'a> {
     pub http: Option<&'a reqwest::Client>,
 }
 
-/// What reading the app container found. `exchange` holds the token for `--exchange` only
-/// until that call; it is never kept in `Facts`.
+/// What `--exchange` sends, as the pod's SDK would: its variables, its token and, on the
+/// identity-binding path, the CA it pins. Held only until that call; never kept in `Facts`.
+pub struct ExchangeInput {
+    pub env: BTreeMap<String, String>,
+    pub token: String,
+    pub ca: Option<Result<String, String>>,
+}
+
+/// What reading the app container found.
 pub struct Read {
     pub app: Fact<AppEnv>,
     pub refs: BTreeMap<ValueRef, Fact<String>>,
     pub token: Fact<TokenFacts>,
-    pub exchange: Option<(BTreeMap<String, String>, String)>,
+    pub exchange: Option<ExchangeInput>,
 }
 
 /// The ConfigMap and Secret keys the served containers' AZURE_* variables come from.
@@ -194,9 +228,11 @@ pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Co
     if let Some(why) = script_did_not_run(&out) {
         return failed(Gap::unreachable(why));
     }
+    let mut ca = None;
     let (app, token, source) = match out.missing_executable() {
         None => {
             let r = parse_read(&out.stdout, &out.stderr);
+            ca = r.ca;
             let app = AppEnv {
                 container: container.to_string(),
                 env: r.env,
@@ -221,7 +257,11 @@ pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Co
         Ok(t) => Ok(decode(t, keys, n).await),
     };
     let exchange = match &token {
-        Ok((_, Some(t))) => Some((app.env.clone(), t.clone())),
+        Ok((_, Some(t))) => Some(ExchangeInput {
+            env: app.env.clone(),
+            token: t.clone(),
+            ca,
+        }),
         _ => None,
     };
     Read {
@@ -308,12 +348,13 @@ async fn mint(ctx: &Ctx, pod: &Pod, n: &Counters) -> Result<(String, TokenSource
     ))
 }
 
-/// `--exchange`: the pod's own exchange (its client id, tenant and authority, its token). The
-/// token is dropped here; only the outcome is kept.
+/// `--exchange`: the pod's own exchange (its client id, tenant and authority, its token);
+/// on the identity-binding path through the AKS token proxy, as its SDK would send it
+/// (proxy.rs). The token is dropped here; only the outcome is kept.
 pub async fn exchange(
     ctx: &Ctx,
     asked: bool,
-    input: Option<(BTreeMap<String, String>, String)>,
+    input: Option<ExchangeInput>,
     http: Option<&reqwest::Client>,
     n: &Counters,
 ) -> Fact<Exchange> {
@@ -322,37 +363,29 @@ pub async fn exchange(
             "pass --exchange to exchange the pod's token at Entra",
         ));
     }
-    let (Some((env, token)), Some(http)) = (input, http) else {
+    let (Some(input), Some(http)) = (input, http) else {
         return Err(Gap::not_asked("no token was read (see token-file)"));
     };
     n.http();
+    if let Some(proxied) = super::proxy::exchange(ctx, &input).await {
+        return Ok(proxied);
+    }
+    let env = &input.env;
     let get = |k: &str| env.get(k).cloned().unwrap_or_default();
-    let authority = env
-        .get(keys::ENV_AUTHORITY_HOST)
-        .cloned()
-        .unwrap_or_else(|| ctx.cloud.authority.clone());
     let tenant = get(keys::ENV_TENANT_ID);
     let result = entra::exchange(
         http,
-        &authority,
+        &authority_of(ctx, env),
         &tenant,
         &get(keys::ENV_CLIENT_ID),
-        &token,
+        &input.token,
         &ctx.cloud.arm_scope,
     )
     .await;
     Ok(match result {
         Ok(at) => {
-            let claims = Jwt::decode(at.expose()).ok().map(|j| j.claims);
-            Exchange::Ok {
-                tenant: claims
-                    .as_ref()
-                    .and_then(|c| c.other.get("tid"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or(tenant),
-                expires: claims.and_then(|c| c.exp),
-            }
+            let (tenant, expires) = tenant_and_expiry(&at, tenant);
+            Exchange::Ok { tenant, expires }
         }
         Err(e) => Exchange::Refused {
             code: e.aadsts(),
@@ -362,6 +395,24 @@ pub async fn exchange(
             },
         },
     })
+}
+
+/// The authority the pod's SDK asks: its AZURE_AUTHORITY_HOST, else the cloud's.
+pub fn authority_of(ctx: &Ctx, env: &BTreeMap<String, String>) -> String {
+    env.get(keys::ENV_AUTHORITY_HOST)
+        .cloned()
+        .unwrap_or_else(|| ctx.cloud.authority.clone())
+}
+
+/// The tenant that issued an access token (its `tid`, else the one asked) and its expiry.
+pub fn tenant_and_expiry(at: &entra::AccessToken, asked: String) -> (String, Option<i64>) {
+    let claims = Jwt::decode(at.expose()).ok().map(|j| j.claims);
+    let tenant = claims
+        .as_ref()
+        .and_then(|c| c.other.get("tid"))
+        .and_then(Value::as_str)
+        .map_or(asked, str::to_string);
+    (tenant, claims.and_then(|c| c.exp))
 }
 
 #[cfg(test)]
@@ -432,6 +483,35 @@ mod tests {
             "cat: /x: Permission denied\n",
         );
         assert_eq!(r.token, Err("cat: /x: Permission denied".into()));
+    }
+
+    /// An identity-binding pod (upstream v1.6.0's env): the proxy variables and the CA file
+    /// the SDK pins; a CA file that cannot be read says why; no CA variable, no CA.
+    #[test]
+    fn parses_the_proxy_settings_and_the_ca() {
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+        let out = format!(
+            "AZURE_CLIENT_ID=c\nAZURE_KUBERNETES_TOKEN_PROXY=https://kubernetes.default.svc\nAZURE_KUBERNETES_SNI_NAME=0a1b\nAZURE_KUBERNETES_CA_FILE=/ca.crt\n--azwi--\neyJ.a.b\n--azwi-ca--\n{pem}\n"
+        );
+        let r = parse_read(&out, "");
+        assert_eq!(r.token.as_deref(), Ok("eyJ.a.b"));
+        assert_eq!(r.env[ENV_CA_FILE], "/ca.crt");
+        assert_eq!(r.ca, Some(Ok(format!("{pem}\n"))));
+        let r = parse_read(
+            "AZURE_KUBERNETES_CA_FILE=/ca.crt\n--azwi--\neyJ.a.b\n--azwi-ca--\ncat: /ca.crt: No such file or directory\n",
+            "",
+        );
+        assert_eq!(
+            r.token.as_deref(),
+            Ok("eyJ.a.b"),
+            "the CA's error is not the token's"
+        );
+        assert_eq!(
+            r.ca,
+            Some(Err("cat: /ca.crt: No such file or directory".into()))
+        );
+        let r = parse_read("AZURE_CLIENT_ID=c\n--azwi--\neyJ.a.b\n--azwi-ca--\n", "");
+        assert_eq!(r.ca, None);
     }
 
     #[test]
