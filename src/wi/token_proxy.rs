@@ -11,6 +11,8 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::Pod;
+
 use super::identity_binding::{AUDIENCE, ENV_CA_DATA, ENV_CA_FILE, ENV_SNI_NAME, ENV_TOKEN_PROXY};
 
 /// Where the SDK takes the proxy's CA from: the file (re-read when it changes), the PEM in the
@@ -156,6 +158,80 @@ pub fn token_path(proxy: &ProxyUrl, authority: &str, tenant: &str) -> String {
         format!("{authority_path}/{tenant}/oauth2/v2.0/token")
     };
     format!("{}/{request}", proxy.path.trim_end_matches('/'))
+}
+
+/// The proxy variables of a container as its spec sets them (the webhook writes plain values):
+/// what a container without a shell would have.
+pub fn spec_env(pod: &Pod, container: &str) -> BTreeMap<String, String> {
+    let c = pod
+        .spec
+        .iter()
+        .flat_map(|s| {
+            s.containers
+                .iter()
+                .chain(s.init_containers.iter().flatten())
+        })
+        .find(|c| c.name == container);
+    c.and_then(|c| c.env.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|e| {
+            [ENV_TOKEN_PROXY, ENV_SNI_NAME, ENV_CA_FILE, ENV_CA_DATA].contains(&e.name.as_str())
+        })
+        .filter_map(|e| Some((e.name.clone(), e.value.clone().filter(|v| !v.is_empty())?)))
+        .collect()
+}
+
+/// Where the CA file comes from, for a container whose file cannot be read: the ConfigMap
+/// (name, key) of the projected source the webhook put at `ca_file` (v1.6.0: the token volume,
+/// item `ca-cert/ca.crt` of AZURE_KUBERNETES_CA_CONFIGMAP_NAME), or why not.
+pub fn ca_config_map(
+    pod: &Pod,
+    container: &str,
+    ca_file: &str,
+) -> Result<(String, String), String> {
+    let spec = pod.spec.as_ref().ok_or("the pod has no spec")?;
+    let mounts = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .find(|c| c.name == container)
+        .and_then(|c| c.volume_mounts.as_ref())
+        .ok_or_else(|| format!("container {container} mounts nothing at {ca_file}"))?;
+    for m in mounts {
+        let Some(rel) = ca_file
+            .strip_prefix(m.mount_path.trim_end_matches('/'))
+            .and_then(|r| r.strip_prefix('/'))
+        else {
+            continue;
+        };
+        let sources = spec
+            .volumes
+            .iter()
+            .flatten()
+            .find(|v| v.name == m.name)
+            .and_then(|v| v.projected.as_ref())
+            .and_then(|p| p.sources.as_ref());
+        for src in sources.into_iter().flatten() {
+            if let Some(cm) = &src.config_map
+                && let Some(item) = cm.items.iter().flatten().find(|i| i.path == rel)
+            {
+                return Ok((cm.name.clone(), item.key.clone()));
+            }
+            if src
+                .cluster_trust_bundle
+                .as_ref()
+                .is_some_and(|b| b.path == rel)
+            {
+                return Err(format!(
+                    "{ca_file} comes from a ClusterTrustBundle, which the plugin does not read"
+                ));
+            }
+        }
+    }
+    Err(format!(
+        "no ConfigMap of the pod's volumes is mounted at {ca_file}"
+    ))
 }
 
 /// How the request is made, from where the plugin runs.

@@ -155,3 +155,25 @@ fn refusals_are_read_from_status_then_words() {
     assert_eq!(classify(502, "bad gateway", None), Refusal::Other);
     assert!(cause(&Refusal::TokenNotAccepted).contains(AUDIENCE));
 }
+
+/// A container without a shell: its proxy variables and CA source from its spec, read from
+/// the vendored pod as upstream v1.6.0 mutates it (data/azure-api/aks-identity-bindings/
+/// k8s-pod-mutated.yaml: item ca-cert/ca.crt of ConfigMap kube-root-ca.crt).
+#[test]
+fn a_pods_spec_names_its_proxy_settings_and_ca_source() {
+    let pod: Pod = serde_yaml::from_str(include_str!(
+        "../../tests/azure-emulator/data/azure-api/aks-identity-bindings/k8s-pod-mutated.yaml"
+    ))
+    .unwrap();
+    let env = spec_env(&pod, "app");
+    assert_eq!(env[ENV_TOKEN_PROXY], "https://kubernetes.default.svc");
+    assert_eq!(env[ENV_CA_FILE], CA);
+    assert!(!env.contains_key(ENV_CA_DATA));
+    assert_eq!(env.len(), 3, "only the proxy variables: {env:?}");
+    assert_eq!(
+        ca_config_map(&pod, "app", CA),
+        Ok(("kube-root-ca.crt".into(), "ca.crt".into()))
+    );
+    let e = ca_config_map(&pod, "app", "/etc/other/ca.crt").unwrap_err();
+    assert!(e.contains("no ConfigMap"), "{e}");
+}

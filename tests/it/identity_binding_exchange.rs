@@ -25,6 +25,11 @@ use crate::{
 /// A namespace routed to the identity-binding webhook, the ground's API server registered as
 /// AKS cluster `rg/aks1`, and Deployment `web` (service account `wi`) bound by one command.
 async fn bound(prefix: &str) -> Bench {
+    bound_with(prefix, json!({})).await
+}
+
+/// The same, the Deployment's pod spec extended with `spec`.
+async fn bound_with(prefix: &str, spec: Value) -> Bench {
     let g = Ground::get();
     let label = g.var("AZWI_GROUND_IB_NAMESPACE_LABEL");
     let (k, v) = label.split_once('=').unwrap();
@@ -39,7 +44,7 @@ async fn bound(prefix: &str) -> Bench {
             ),
         )
         .await;
-    b.apply(&deployment("web", json!({}), json!({})));
+    b.apply(&deployment("web", json!({}), spec));
     b.follow(&format!(
         "kubectl azwi bind wi -n {} --identity {} --identity-binding --workload deploy/web",
         b.ns, b.client_id
@@ -129,6 +134,26 @@ async fn a_workload_bound_with_an_identity_binding_exchanges_through_the_proxy()
     eprintln!("exec-login through the proxy: {secs:.2}s");
     let (_, r, _) = login(&b, &["--show-token"]);
     assert_identitys_token(&b, r["accessToken"].as_str().unwrap());
+}
+
+/// A distroless app (no shell to read the token or the CA with): doctor mints the token as the
+/// kubelet would (the volume's audience, api://AKSIdentityBinding) and takes the CA from where
+/// the webhook projects it (ConfigMap kube-root-ca.crt, k8s-pod-mutated.yaml), and the exchange
+/// through the proxy still passes.
+#[tokio::test]
+async fn a_distroless_workload_is_proven_with_a_minted_token_and_the_projected_ca() {
+    let containers =
+        json!({"containers": [{"name": "app", "image": "gcr.io/distroless/static:nonroot"}]});
+    let b = bound_with("ibx-distroless", containers).await;
+    let (code, r) = b.doctor(&["deploy/web", "--exchange"]);
+    assert_eq!((code, failing(&r)), (0, vec![]), "{r:#}");
+    assert!(detail(&r, "token-file").contains("minted"), "{r:#}");
+    let d = detail(&r, "token-exchange");
+    assert!(
+        d.contains("through the AKS token proxy") && d.contains("ca-cert/ca.crt"),
+        "{d}"
+    );
+    assert_eq!(check(&r, "ib-env")["status"], "pass", "{r:#}");
 }
 
 /// The grant removed (`kubectl delete clusterrolebinding`): the proxy refuses with a 403 of its

@@ -22,6 +22,7 @@ use crate::{
         jwks::{self, Jwks},
         keys,
         mutation::{self, ValueRef},
+        token_proxy,
     },
 };
 
@@ -228,27 +229,29 @@ pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Co
     if let Some(why) = script_did_not_run(&out) {
         return failed(Gap::unreachable(why));
     }
-    let mut ca = None;
-    let (app, token, source) = match out.missing_executable() {
+    let (app, token, source, ca) = match out.missing_executable() {
         None => {
             let r = parse_read(&out.stdout, &out.stderr);
-            ca = r.ca;
             let app = AppEnv {
                 container: container.to_string(),
                 env: r.env,
                 no_shell: None,
             };
-            (app, Ok(r.token), TokenSource::File)
+            (app, Ok(r.token), TokenSource::File, r.ca)
         }
         Some(sentence) => {
+            let mut env = spec_env(pod, container, &refs);
+            env.extend(token_proxy::spec_env(pod, container));
+            let (ca, minted) =
+                tokio::join!(spec_ca(ctx, pod, container, &env, n), mint(ctx, pod, n));
             let app = AppEnv {
                 container: container.to_string(),
-                env: spec_env(pod, container, &refs),
+                env,
                 no_shell: Some(sentence),
             };
-            match mint(ctx, pod, n).await {
-                Ok((t, source)) => (app, Ok(Ok(t)), source),
-                Err(g) => (app, Err(g), TokenSource::File),
+            match minted {
+                Ok((t, source)) => (app, Ok(Ok(t)), source, ca),
+                Err(g) => (app, Err(g), TokenSource::File, ca),
             }
         }
     };
@@ -276,6 +279,35 @@ pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Co
         refs,
         exchange,
     }
+}
+
+/// The CA of a container without a shell, from where the webhook projects it: its CA data, or
+/// the ConfigMap key behind its CA file.
+async fn spec_ca(
+    ctx: &Ctx,
+    pod: &Pod,
+    container: &str,
+    env: &BTreeMap<String, String>,
+    n: &Counters,
+) -> Option<Result<String, String>> {
+    if env.contains_key(ENV_CA_DATA) {
+        return Some(Ok(env[ENV_CA_DATA].clone()));
+    }
+    let file = env.get(ENV_CA_FILE)?;
+    let (name, key) = match token_proxy::ca_config_map(pod, container, file) {
+        Ok(cm) => cm,
+        Err(why) => return Some(Err(why)),
+    };
+    n.kube();
+    let got = ctx
+        .kube
+        .config_map_key(&ctx.kube.namespace, &name, &key)
+        .await;
+    Some(match super::opt(got) {
+        Ok(pem) if !pem.trim().is_empty() => Ok(pem),
+        Ok(_) => Err(format!("configmap {name} key {key} is empty")),
+        Err(g) => Err(g.describe(&format!("configmap {name} key {key}"))),
+    })
 }
 
 /// The token's claims and signature verdict, and the token itself when it is one.
