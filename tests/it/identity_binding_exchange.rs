@@ -110,14 +110,16 @@ async fn a_workload_bound_with_an_identity_binding_exchanges_through_the_proxy()
     let names: Vec<&str> = creds.iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, [ib::MANAGED_CREDENTIAL]);
 
+    let started = Instant::now();
     let (code, r) = b.doctor(&["deploy/web", "--exchange"]);
+    let doctor_secs = started.elapsed().as_secs_f64();
     assert_eq!((code, failing(&r)), (0, vec![]), "{r:#}");
     assert_eq!(check(&r, "ib-rbac")["status"], "pass", "{r:#}");
     let d = detail(&r, "token-exchange");
     assert!(d.contains("through the AKS token proxy"), "{d}");
     assert!(d.contains(Ground::get().var("AZWI_GROUND_IB_SNI")), "{d}");
     eprintln!(
-        "doctor --exchange on the identity-binding path: {}",
+        "doctor --exchange on the identity-binding path: {doctor_secs:.2}s, {}",
         r["stats"]
     );
 
