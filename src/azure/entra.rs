@@ -115,12 +115,29 @@ pub async fn exchange(
     scope: &str,
 ) -> Result<AccessToken, EntraError> {
     let url = token_url(authority, tenant);
+    post_assertion(http, &url, None, client_id, assertion, scope).await
+}
+
+/// The token request itself, to `url`; `host` overrides the Host header (the AKS token proxy
+/// is addressed by its TLS name but answers as its own host, as the SDKs send it).
+pub async fn post_assertion(
+    http: &reqwest::Client,
+    url: &str,
+    host: Option<&str>,
+    client_id: &str,
+    assertion: &str,
+    scope: &str,
+) -> Result<AccessToken, EntraError> {
+    let url = url.to_string();
     let transport = |e: reqwest::Error| EntraError::Transport {
         url: url.clone(),
-        reason: e.to_string(),
+        reason: super::credential::chain(&e),
     };
-    let resp = http
-        .post(&url)
+    let mut req = http.post(&url);
+    if let Some(h) = host {
+        req = req.header(reqwest::header::HOST, h);
+    }
+    let resp = req
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", client_id),

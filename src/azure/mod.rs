@@ -11,6 +11,7 @@ pub mod graph;
 pub mod issuer;
 pub mod msi;
 pub mod rbac;
+pub mod token_proxy;
 
 pub use arm::Arm;
 pub use cloud::Cloud;

@@ -20,8 +20,12 @@ use crate::{
         claims::Jwt,
         keys, mutation,
         target::{Kind, Target},
+        token_proxy::Route,
     },
 };
+
+#[path = "exec_login_proxy.rs"]
+mod proxy;
 
 pub enum ExecLogin {
     Login(Box<LoginReport>),
@@ -36,6 +40,8 @@ pub enum Via {
     AzInPod,
     /// The plugin exchanged the pod's token.
     Plugin,
+    /// The plugin sent the pod's token through the AKS token proxy, as the pod's SDK would.
+    TokenProxy,
 }
 
 #[derive(Debug, Serialize)]
@@ -50,6 +56,9 @@ pub struct LoginReport {
     /// What the login did differently from the plan, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Where the request went on the identity-binding path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<Route>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub who: Option<Who>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -242,6 +251,7 @@ pub async fn run(ctx: &Ctx, args: &ExecLoginArgs) -> Result<ExecLogin, Error> {
         authority: None,
         success: false,
         notes: vec![],
+        proxy: None,
         who: None,
         failure: None,
         access_token: None,
@@ -278,8 +288,12 @@ pub async fn run(ctx: &Ctx, args: &ExecLoginArgs) -> Result<ExecLogin, Error> {
         return Ok(ExecLogin::Login(Box::new(report)));
     }
 
-    let mut token = None;
-    if has_az {
+    let mut token = proxy::login(ctx, &mut report, &pod, &read, &scope).await;
+    if token.is_some() && has_az {
+        report.notes.push(format!(
+            "az in container {container} was not used: `az login` sends the token to Entra itself, never through the AKS token proxy, and Entra refuses an identity-binding token (AADSTS700211/700212)"
+        ));
+    } else if has_az {
         token = az_in_pod(ctx, &mut report, &scope).await?;
     }
     let token = match token {

@@ -179,6 +179,31 @@ pub enum Exchange {
         code: Option<u32>,
         description: String,
     },
+    /// The identity-binding path: the pod's token sent through the AKS token proxy the way
+    /// its SDK sends it (src/wi/token_proxy.rs). `route` is None when the SDK would refuse
+    /// the pod's settings before any request.
+    Proxied {
+        route: Option<crate::wi::token_proxy::Route>,
+        answer: ProxyAnswer,
+    },
+}
+
+/// What the token proxy answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyAnswer {
+    Token {
+        tenant: String,
+        expires: Option<i64>,
+    },
+    /// An HTTP refusal: the proxy's own (no AADSTS code) or Entra's, passed through.
+    Refused {
+        status: u16,
+        description: String,
+        aadsts: Option<u32>,
+    },
+    /// No HTTP answer: settings the SDK refuses, a host that does not resolve, a TLS
+    /// handshake the pinned CA or the SNI name fails.
+    Failed { reason: String },
 }
 
 /// Everything doctor checks, gathered before any check runs.

@@ -82,6 +82,9 @@ pub fn login(r: &crate::cmd::exec_login::LoginReport, out: &mut dyn Write) -> st
     let via = match r.via {
         Via::AzInPod => "az login inside the container",
         Via::Plugin => "the plugin, with the token read from the container",
+        Via::TokenProxy => {
+            "the plugin, with the token and CA read from the container, through the AKS token proxy as the Azure SDKs send it"
+        }
     };
     writeln!(
         out,
@@ -90,6 +93,13 @@ pub fn login(r: &crate::cmd::exec_login::LoginReport, out: &mut dyn Write) -> st
     )?;
     if let Some(a) = &r.authority {
         writeln!(out, "authority: {a}")?;
+    }
+    if let Some(p) = &r.proxy {
+        writeln!(
+            out,
+            "token proxy: {} (connected to {}, TLS name {}, trusting {})",
+            p.url, p.connect, p.tls_name, p.trust
+        )?;
     }
     for n in &r.notes {
         writeln!(out, "note: {n}")?;

@@ -14,5 +14,6 @@ pub mod names;
 pub mod plan;
 pub mod rbac;
 pub mod target;
+pub mod token_proxy;
 pub mod webhook;
 pub mod workload;

@@ -11,6 +11,7 @@ mod exchange;
 mod exec_login;
 mod graph;
 mod ground;
+mod identity_binding_exchange;
 mod identity_binding_ground;
 mod inspect;
 mod output;

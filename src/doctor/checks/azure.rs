@@ -223,9 +223,10 @@ pub fn azure_credential_count(f: &Facts) -> Verdict {
 }
 
 pub fn token_exchange(f: &Facts) -> Verdict {
-    if f.identity_binding.is_ok() && crate::doctor::identity_binding::asked(f) {
+    let proxied = matches!(&f.exchange, Ok(Exchange::Proxied { .. }));
+    if !proxied && f.identity_binding.is_ok() && crate::doctor::identity_binding::asked(f) {
         return Verdict::skip(
-            "identity-binding path: its token is exchanged through the AKS token proxy, which doctor does not call yet (a direct exchange is refused by design)",
+            "the pod asks for the identity-binding path but its container has no AZURE_KUBERNETES_TOKEN_PROXY (see ib-env): its SDK has no proxy to send the token to",
         );
     }
     let how = match f.token.as_ref().map(|t| &t.source) {
@@ -247,6 +248,9 @@ pub fn token_exchange(f: &Facts) -> Verdict {
                 "see the AADSTS code at https://login.microsoftonline.com/error",
             ));
             Verdict::fail(format!("{description} ({meaning}){how}"), fix)
+        }
+        Ok(Exchange::Proxied { route, answer }) => {
+            super::ib_exchange::proxied(f, route.as_ref(), answer)
         }
     }
 }

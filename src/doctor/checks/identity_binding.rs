@@ -49,7 +49,7 @@ fn classic_command(f: &Facts) -> String {
 }
 
 /// The command that puts every piece of the binding in place (idempotent).
-fn bind_command(f: &Facts) -> String {
+pub(super) fn bind_command(f: &Facts) -> String {
     let sa = f.sa_name.as_deref().unwrap_or("default");
     let cid = client_id(f).unwrap_or_else(|| "CLIENT-ID".into());
     let mut cmd = format!(
@@ -103,7 +103,7 @@ pub fn ib_annotation(f: &Facts) -> Verdict {
     )
 }
 
-fn webhook_fix(f: &Facts) -> String {
+pub(super) fn webhook_fix(f: &Facts) -> String {
     let restart = match workload(f) {
         Some(w) => format!("`kubectl rollout restart {w} -n {}`", f.namespace),
         None => "delete and create the pod again".into(),

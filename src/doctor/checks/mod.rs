@@ -6,6 +6,7 @@
 mod app;
 mod azure;
 mod cluster;
+mod ib_exchange;
 mod identity_binding;
 mod pod;
 mod service_account;

@@ -18,28 +18,54 @@ use crate::{
     k8s::{exec::ExecOutput, objects::PodTokenRequest},
     wi::{
         claims::Jwt,
+        identity_binding::{ENV_CA_DATA, ENV_CA_FILE},
         jwks::{self, Jwks},
         keys,
         mutation::{self, ValueRef},
+        token_proxy,
     },
 };
 
-/// One shell in the container prints the injected variables (the identity-binding proxy's
-/// too; of the multi-line CA data only its length), a separator, then the token file those
-/// variables name: the path is never assumed.
-pub const READ_SCRIPT: &str = r#"for v in AZURE_CLIENT_ID AZURE_TENANT_ID AZURE_AUTHORITY_HOST AZURE_FEDERATED_TOKEN_FILE AZURE_KUBERNETES_TOKEN_PROXY AZURE_KUBERNETES_SNI_NAME AZURE_KUBERNETES_CA_FILE; do eval "x=\${$v-}"; printf '%s=%s\n' "$v" "$x"; done; if [ -n "${AZURE_KUBERNETES_CA_DATA-}" ]; then printf 'AZURE_KUBERNETES_CA_DATA=(%s bytes)\n' "${#AZURE_KUBERNETES_CA_DATA}"; fi; echo '--azwi--'; if [ -n "${AZURE_FEDERATED_TOKEN_FILE-}" ]; then cat -- "$AZURE_FEDERATED_TOKEN_FILE"; fi"#;
+/// One shell in the container prints the injected variables, a separator, then the token
+/// file those variables name (the path is never assumed), then the CA an identity-binding
+/// pod's SDK pins (its CA file, else its CA data). CA data is PEM over several lines, so the
+/// variable line only says it is set; its PEM is in the CA section.
+pub const READ_SCRIPT: &str = r#"for v in AZURE_CLIENT_ID AZURE_TENANT_ID AZURE_AUTHORITY_HOST AZURE_FEDERATED_TOKEN_FILE AZURE_KUBERNETES_TOKEN_PROXY AZURE_KUBERNETES_SNI_NAME AZURE_KUBERNETES_CA_FILE; do eval "x=\${$v-}"; printf '%s=%s\n' "$v" "$x"; done; if [ -n "${AZURE_KUBERNETES_CA_DATA-}" ]; then echo 'AZURE_KUBERNETES_CA_DATA=(PEM data)'; fi; echo '--azwi--'; if [ -n "${AZURE_FEDERATED_TOKEN_FILE-}" ]; then cat -- "$AZURE_FEDERATED_TOKEN_FILE"; fi; echo; echo '--azwi-ca--'; if [ -n "${AZURE_KUBERNETES_CA_FILE-}" ]; then cat -- "$AZURE_KUBERNETES_CA_FILE" 2>&1; elif [ -n "${AZURE_KUBERNETES_CA_DATA-}" ]; then printf '%s\n' "$AZURE_KUBERNETES_CA_DATA"; fi"#;
 
-/// The container's view: the AZURE_* variables and the token file's content (or why not).
+/// The container's view: the AZURE_* variables, the token file's content (or why not) and,
+/// when the variables name one, the proxy's CA (or why not).
 pub struct ContainerRead {
     pub env: BTreeMap<String, String>,
     pub token: Result<String, String>,
+    pub ca: Option<Result<String, String>>,
 }
 
 /// The line READ_SCRIPT prints between the variables and the token.
 const SEPARATOR: &str = "--azwi--\n";
+/// The line it prints between the token and the CA.
+const CA_SEPARATOR: &str = "--azwi-ca--\n";
+
+/// The CA section: a PEM, or the shell's words when the file could not be read.
+fn parse_ca(env: &BTreeMap<String, String>, section: &str) -> Option<Result<String, String>> {
+    let named = [ENV_CA_FILE, ENV_CA_DATA]
+        .into_iter()
+        .any(|k| env.contains_key(k));
+    if !named {
+        return None;
+    }
+    let text = section.trim();
+    Some(if text.contains("-----BEGIN CERTIFICATE-----") {
+        Ok(format!("{text}\n"))
+    } else if text.is_empty() {
+        Err("the CA file is empty".into())
+    } else {
+        Err(text.to_string())
+    })
+}
 
 pub fn parse_read(stdout: &str, stderr: &str) -> ContainerRead {
-    let (head, body) = stdout.split_once(SEPARATOR).unwrap_or((stdout, ""));
+    let (head, rest) = stdout.split_once(SEPARATOR).unwrap_or((stdout, ""));
+    let (body, ca) = rest.split_once(CA_SEPARATOR).unwrap_or((rest, ""));
     let env: BTreeMap<String, String> = head
         .lines()
         .filter_map(|l| l.split_once('='))
@@ -55,7 +81,8 @@ pub fn parse_read(stdout: &str, stderr: &str) -> ContainerRead {
     } else {
         Ok(body.trim().to_string())
     };
-    ContainerRead { env, token }
+    let ca = parse_ca(&env, ca);
+    ContainerRead { env, token, ca }
 }
 
 /// Why the read script never ran, when it did not: the exec was accepted but the runtime (or
@@ -88,13 +115,20 @@ pub struct Keys<'a> {
     pub http: Option<&'a reqwest::Client>,
 }
 
-/// What reading the app container found. `exchange` holds the token for `--exchange` only
-/// until that call; it is never kept in `Facts`.
+/// What `--exchange` sends, as the pod's SDK would: its variables, its token and, on the
+/// identity-binding path, the CA it pins. Held only until that call; never kept in `Facts`.
+pub struct ExchangeInput {
+    pub env: BTreeMap<String, String>,
+    pub token: String,
+    pub ca: Option<Result<String, String>>,
+}
+
+/// What reading the app container found.
 pub struct Read {
     pub app: Fact<AppEnv>,
     pub refs: BTreeMap<ValueRef, Fact<String>>,
     pub token: Fact<TokenFacts>,
-    pub exchange: Option<(BTreeMap<String, String>, String)>,
+    pub exchange: Option<ExchangeInput>,
 }
 
 /// The ConfigMap and Secret keys the served containers' AZURE_* variables come from.
@@ -195,7 +229,7 @@ pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Co
     if let Some(why) = script_did_not_run(&out) {
         return failed(Gap::unreachable(why));
     }
-    let (app, token, source) = match out.missing_executable() {
+    let (app, token, source, ca) = match out.missing_executable() {
         None => {
             let r = parse_read(&out.stdout, &out.stderr);
             let app = AppEnv {
@@ -203,17 +237,21 @@ pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Co
                 env: r.env,
                 no_shell: None,
             };
-            (app, Ok(r.token), TokenSource::File)
+            (app, Ok(r.token), TokenSource::File, r.ca)
         }
         Some(sentence) => {
+            let mut env = spec_env(pod, container, &refs);
+            env.extend(token_proxy::spec_env(pod, container));
+            let (ca, minted) =
+                tokio::join!(spec_ca(ctx, pod, container, &env, n), mint(ctx, pod, n));
             let app = AppEnv {
                 container: container.to_string(),
-                env: spec_env(pod, container, &refs),
+                env,
                 no_shell: Some(sentence),
             };
-            match mint(ctx, pod, n).await {
-                Ok((t, source)) => (app, Ok(Ok(t)), source),
-                Err(g) => (app, Err(g), TokenSource::File),
+            match minted {
+                Ok((t, source)) => (app, Ok(Ok(t)), source, ca),
+                Err(g) => (app, Err(g), TokenSource::File, ca),
             }
         }
     };
@@ -222,7 +260,11 @@ pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Co
         Ok(t) => Ok(decode(t, keys, n).await),
     };
     let exchange = match &token {
-        Ok((_, Some(t))) => Some((app.env.clone(), t.clone())),
+        Ok((_, Some(t))) => Some(ExchangeInput {
+            env: app.env.clone(),
+            token: t.clone(),
+            ca,
+        }),
         _ => None,
     };
     Read {
@@ -237,6 +279,35 @@ pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Co
         refs,
         exchange,
     }
+}
+
+/// The CA of a container without a shell, from where the webhook projects it: its CA data, or
+/// the ConfigMap key behind its CA file.
+async fn spec_ca(
+    ctx: &Ctx,
+    pod: &Pod,
+    container: &str,
+    env: &BTreeMap<String, String>,
+    n: &Counters,
+) -> Option<Result<String, String>> {
+    if env.contains_key(ENV_CA_DATA) {
+        return Some(Ok(env[ENV_CA_DATA].clone()));
+    }
+    let file = env.get(ENV_CA_FILE)?;
+    let (name, key) = match token_proxy::ca_config_map(pod, container, file) {
+        Ok(cm) => cm,
+        Err(why) => return Some(Err(why)),
+    };
+    n.kube();
+    let got = ctx
+        .kube
+        .config_map_key(&ctx.kube.namespace, &name, &key)
+        .await;
+    Some(match super::opt(got) {
+        Ok(pem) if !pem.trim().is_empty() => Ok(pem),
+        Ok(_) => Err(format!("configmap {name} key {key} is empty")),
+        Err(g) => Err(g.describe(&format!("configmap {name} key {key}"))),
+    })
 }
 
 /// The token's claims and signature verdict, and the token itself when it is one.
@@ -309,12 +380,13 @@ async fn mint(ctx: &Ctx, pod: &Pod, n: &Counters) -> Result<(String, TokenSource
     ))
 }
 
-/// `--exchange`: the pod's own exchange (its client id, tenant and authority, its token). The
-/// token is dropped here; only the outcome is kept.
+/// `--exchange`: the pod's own exchange (its client id, tenant and authority, its token);
+/// on the identity-binding path through the AKS token proxy, as its SDK would send it
+/// (proxy.rs). The token is dropped here; only the outcome is kept.
 pub async fn exchange(
     ctx: &Ctx,
     asked: bool,
-    input: Option<(BTreeMap<String, String>, String)>,
+    input: Option<ExchangeInput>,
     http: Option<&reqwest::Client>,
     n: &Counters,
 ) -> Fact<Exchange> {
@@ -323,37 +395,29 @@ pub async fn exchange(
             "pass --exchange to exchange the pod's token at Entra",
         ));
     }
-    let (Some((env, token)), Some(http)) = (input, http) else {
+    let (Some(input), Some(http)) = (input, http) else {
         return Err(Gap::not_asked("no token was read (see token-file)"));
     };
     n.http();
+    if let Some(proxied) = super::proxy::exchange(ctx, &input).await {
+        return Ok(proxied);
+    }
+    let env = &input.env;
     let get = |k: &str| env.get(k).cloned().unwrap_or_default();
-    let authority = env
-        .get(keys::ENV_AUTHORITY_HOST)
-        .cloned()
-        .unwrap_or_else(|| ctx.cloud.authority.clone());
     let tenant = get(keys::ENV_TENANT_ID);
     let result = entra::exchange(
         http,
-        &authority,
+        &authority_of(ctx, env),
         &tenant,
         &get(keys::ENV_CLIENT_ID),
-        &token,
+        &input.token,
         &ctx.cloud.arm_scope,
     )
     .await;
     Ok(match result {
         Ok(at) => {
-            let claims = Jwt::decode(at.expose()).ok().map(|j| j.claims);
-            Exchange::Ok {
-                tenant: claims
-                    .as_ref()
-                    .and_then(|c| c.other.get("tid"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or(tenant),
-                expires: claims.and_then(|c| c.exp),
-            }
+            let (tenant, expires) = tenant_and_expiry(&at, tenant);
+            Exchange::Ok { tenant, expires }
         }
         Err(e) => Exchange::Refused {
             code: e.aadsts(),
@@ -363,6 +427,24 @@ pub async fn exchange(
             },
         },
     })
+}
+
+/// The authority the pod's SDK asks: its AZURE_AUTHORITY_HOST, else the cloud's.
+pub fn authority_of(ctx: &Ctx, env: &BTreeMap<String, String>) -> String {
+    env.get(keys::ENV_AUTHORITY_HOST)
+        .cloned()
+        .unwrap_or_else(|| ctx.cloud.authority.clone())
+}
+
+/// The tenant that issued an access token (its `tid`, else the one asked) and its expiry.
+pub fn tenant_and_expiry(at: &entra::AccessToken, asked: String) -> (String, Option<i64>) {
+    let claims = Jwt::decode(at.expose()).ok().map(|j| j.claims);
+    let tenant = claims
+        .as_ref()
+        .and_then(|c| c.other.get("tid"))
+        .and_then(Value::as_str)
+        .map_or(asked, str::to_string);
+    (tenant, claims.and_then(|c| c.exp))
 }
 
 #[cfg(test)]
@@ -433,6 +515,35 @@ mod tests {
             "cat: /x: Permission denied\n",
         );
         assert_eq!(r.token, Err("cat: /x: Permission denied".into()));
+    }
+
+    /// An identity-binding pod (upstream v1.6.0's env): the proxy variables and the CA file
+    /// the SDK pins; a CA file that cannot be read says why; no CA variable, no CA.
+    #[test]
+    fn parses_the_proxy_settings_and_the_ca() {
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+        let out = format!(
+            "AZURE_CLIENT_ID=c\nAZURE_KUBERNETES_TOKEN_PROXY=https://kubernetes.default.svc\nAZURE_KUBERNETES_SNI_NAME=0a1b\nAZURE_KUBERNETES_CA_FILE=/ca.crt\n--azwi--\neyJ.a.b\n--azwi-ca--\n{pem}\n"
+        );
+        let r = parse_read(&out, "");
+        assert_eq!(r.token.as_deref(), Ok("eyJ.a.b"));
+        assert_eq!(r.env[ENV_CA_FILE], "/ca.crt");
+        assert_eq!(r.ca, Some(Ok(format!("{pem}\n"))));
+        let r = parse_read(
+            "AZURE_KUBERNETES_CA_FILE=/ca.crt\n--azwi--\neyJ.a.b\n--azwi-ca--\ncat: /ca.crt: No such file or directory\n",
+            "",
+        );
+        assert_eq!(
+            r.token.as_deref(),
+            Ok("eyJ.a.b"),
+            "the CA's error is not the token's"
+        );
+        assert_eq!(
+            r.ca,
+            Some(Err("cat: /ca.crt: No such file or directory".into()))
+        );
+        let r = parse_read("AZURE_CLIENT_ID=c\n--azwi--\neyJ.a.b\n--azwi-ca--\n", "");
+        assert_eq!(r.ca, None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod app;
 mod container;
+pub mod proxy;
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
@@ -214,7 +215,7 @@ fn newest(mut pods: Vec<Pod>) -> Option<Pod> {
     pods.pop()
 }
 
-fn service_account_of(p: &Pod) -> String {
+pub fn service_account_of(p: &Pod) -> String {
     p.spec
         .as_ref()
         .and_then(|s| s.service_account_name.clone())
