@@ -17,7 +17,7 @@ use super::{Setup, actions, deployment, json_out, setup, step};
 use crate::support::Ground;
 
 /// The ground's API server as an AKS cluster `rg/aks1`, its operations taking `op_seconds`.
-async fn aks(s: &Setup, op_seconds: f64) {
+pub(super) async fn aks(s: &Setup, op_seconds: f64) {
     let g = Ground::get();
     s.sub
         .control(
@@ -35,14 +35,14 @@ async fn aks(s: &Setup, op_seconds: f64) {
         .await;
 }
 
-fn cluster_path(s: &Setup) -> String {
+pub(super) fn cluster_path(s: &Setup) -> String {
     format!(
         "/subscriptions/{}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks1",
         s.sub.id
     )
 }
 
-async fn bindings(s: &Setup) -> Vec<Value> {
+pub(super) async fn bindings(s: &Setup) -> Vec<Value> {
     let (st, v) = s
         .sub
         .arm(
@@ -58,7 +58,7 @@ async fn bindings(s: &Setup) -> Vec<Value> {
     v["value"].as_array().unwrap().clone()
 }
 
-async fn rbac(client_id: &str) -> (Option<ClusterRole>, Option<ClusterRoleBinding>) {
+pub(super) async fn rbac(client_id: &str) -> (Option<ClusterRole>, Option<ClusterRoleBinding>) {
     let c = Ground::get().client().await;
     let name = ib::rbac_name(client_id);
     (
