@@ -380,3 +380,33 @@ async fn identity_binding_failed_operation_stops_bind_and_a_rerun_recovers() {
     );
     assert!(s.sa().await.is_some());
 }
+
+/// An AKS cluster with API server VNet integration (`apiServerAccessProfile.enableVnetIntegration`,
+/// the managedClusters model's REST name): identity bindings do not support it
+/// (identity-bindings-concepts.md, Limitations), so bind refuses before any write.
+#[tokio::test]
+async fn identity_binding_refused_on_a_vnet_integrated_api_server() {
+    let s = setup("ib-vnet").await;
+    let g = Ground::get();
+    s.sub
+        .control(
+            "POST",
+            "clusters",
+            Some(json!({"resourceGroup": "rg", "name": "aks1", "fqdn": "127.0.0.1", "issuerUrl": g.issuer(), "apiServerAccessProfile": {"enableVnetIntegration": true, "subnetId": format!("/subscriptions/{}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/apiserver", s.sub.id)}})),
+        )
+        .await;
+    let before = s.sub.writes().await;
+    // Named, and found from the kube context's API server: refused both ways.
+    for extra in [&["--cluster", "aks1"][..], &[]] {
+        let mut args = vec!["--identity-binding"];
+        args.extend_from_slice(extra);
+        let (code, _, err) = s.bind(&args);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("API server VNet integration"), "{err}");
+        assert_eq!(err.trim().lines().count(), 2, "cause and hint: {err}");
+    }
+    assert_eq!(s.sub.writes().await, before);
+    assert!(bindings(&s).await.is_empty());
+    assert_eq!(rbac(s.client_id()).await, (None, None));
+    assert!(s.sa().await.is_none());
+}
