@@ -231,7 +231,7 @@ async fn webhook_tenants(
 /// managed cluster whose API server is the context's, and its bindings (one list each).
 async fn identity_bindings(az: &AzureCtx, facts: &mut [ClusterFacts], notes: &mut Vec<String>) {
     for f in facts.iter_mut() {
-        if !f.identity_binding.in_use(&f.pods) {
+        if !f.identity_binding.in_use(&f.service_accounts, &f.pods) {
             continue;
         }
         let Some(aks) = super::bind::aks_by_server(az, &f.server).await else {

@@ -35,10 +35,21 @@ pub struct IbFacts {
 }
 
 impl IbFacts {
-    /// Whether anything in the cluster points at identity bindings (worth the Azure reads).
-    pub fn in_use(&self, pods: &[super::PodFacts]) -> bool {
-        self.grants.as_ref().is_some_and(|g| !g.is_empty())
-            || pods.iter().any(|p| p.identity_binding)
+    /// Whether anything in the inspected scope points at identity bindings (worth the Azure
+    /// reads): a pod opting in, or a grant naming a ServiceAccount listed (grants are
+    /// cluster-wide; one for another namespace costs nothing here).
+    pub fn in_use(&self, sas: &[super::SaFacts], pods: &[super::PodFacts]) -> bool {
+        let granted = self
+            .grants
+            .iter()
+            .flatten()
+            .flat_map(|(_, l)| l)
+            .any(|(_, subject)| {
+                let one = json!([subject]);
+                sas.iter()
+                    .any(|sa| ib::names_service_account(Some(&one), &sa.namespace, &sa.name))
+            });
+        granted || pods.iter().any(|p| p.identity_binding)
     }
 
     fn binding(&self, client_id: &str) -> Option<&IbBinding> {

@@ -285,9 +285,13 @@ pub struct PodCounts {
     pub labelled: u32,
     pub injected: u32,
     pub total: u32,
-    /// Pods opting in to the identity-binding token.
-    #[serde(rename = "identityBinding")]
+    /// Pods opting in to the identity-binding token (shown when there are some).
+    #[serde(rename = "identityBinding", skip_serializing_if = "is_zero")]
     pub identity_binding: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One ServiceAccount: its binding from annotation to credential, and its pods.
