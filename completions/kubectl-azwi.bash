@@ -723,7 +723,7 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__unbind)
-            opts="-g -n -o -v -h --identity --app --delete-app --resource-group --workload --issuer --delete-identity --force --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
+            opts="-g -n -o -v -h --identity --app --delete-app --resource-group --workload --issuer --delete-identity --force --dry-run --cluster --cluster-resource-group --identity-binding --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -750,6 +750,14 @@ _kubectl__azwi() {
                     return 0
                     ;;
                 --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-resource-group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -97,6 +97,8 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l app
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s g -l resource-group -d 'Resource group of the identity' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l workload -d 'Also remove the label from these workloads\' pod templates' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l issuer -d 'OIDC issuer whose credential to remove (default: found like bind)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l cluster -d 'With --identity-binding: the AKS cluster (NAME with --cluster-resource-group, or resource id; default: the one whose API server is the kube context\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l cluster-resource-group -d 'Resource group of --cluster (default: -g)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l context -d 'The kubeconfig context to use (inspect takes a comma-separated list)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s n -l namespace -d 'Namespace (default: the context\'s namespace, then "default")' -r
@@ -119,6 +121,7 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l del
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l delete-identity -d 'Delete the identity itself (refused while it holds other credentials or role assignments)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l force -d 'With --delete-identity: delete it even though it still serves something else'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l dry-run -d 'Print the plan, write nothing'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l identity-binding -d 'Undo `bind --identity-binding`: the ServiceAccount\'s grant, the pod annotation, and the ARM binding and AKS\'s credential once nothing else uses them'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -53,7 +53,12 @@ Examples:
     --workload deploy/quick-start --delete-identity --dry-run
 
   # An application-backed binding: remove its credential, then the application itself
-  kubectl azwi unbind workload-identity-sa --app myApp --delete-app";
+  kubectl azwi unbind workload-identity-sa --app myApp --delete-app
+
+  # An AKS identity binding: the grant and the pod annotation, then the ARM binding once no
+  # other ServiceAccount uses it
+  kubectl azwi unbind workload-identity-sa --identity myIdentity -g myResourceGroup \
+    --cluster myAKSCluster --identity-binding --workload deploy/quick-start";
 
 const INSPECT_EXAMPLES: &str = "\
 Examples:
@@ -324,6 +329,16 @@ pub struct UnbindArgs {
     /// Print the plan, write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// With --identity-binding: the AKS cluster (NAME with --cluster-resource-group, or resource id; default: the one whose API server is the kube context's)
+    #[arg(long, value_name = "NAME|RESOURCE-ID", requires = "identity_binding")]
+    pub cluster: Option<String>,
+    /// Resource group of --cluster (default: -g)
+    #[arg(long, value_name = "RG", requires = "cluster")]
+    pub cluster_resource_group: Option<String>,
+    /// Undo `bind --identity-binding`: the ServiceAccount's grant, the pod annotation, and the
+    /// ARM binding and AKS's credential once nothing else uses them
+    #[arg(long, conflicts_with_all = ["issuer", "app", "delete_identity"])]
+    pub identity_binding: bool,
 }
 
 #[derive(Debug, Args)]

@@ -70,6 +70,15 @@ impl IdentityBinding {
             .unwrap_or("Succeeded")
     }
 
+    /// What the pure rules need of it (`wi::identity_binding`).
+    pub fn fact(&self) -> crate::wi::identity_binding::BindingFact {
+        crate::wi::identity_binding::BindingFact {
+            name: self.name.clone(),
+            identity_id: self.properties.managed_identity.resource_id.clone(),
+            state: self.state().to_string(),
+        }
+    }
+
     pub fn issuer(&self) -> Option<&str> {
         self.properties
             .oidc_issuer
@@ -90,6 +99,22 @@ struct OperationStatus {
     status: String,
     #[serde(default)]
     error: Option<Value>,
+}
+
+impl OperationStatus {
+    fn running() -> Self {
+        OperationStatus {
+            status: "InProgress".into(),
+            error: None,
+        }
+    }
+
+    fn succeeded() -> Self {
+        OperationStatus {
+            status: "Succeeded".into(),
+            error: None,
+        }
+    }
 }
 
 /// How an operation ended, and the waits it took (for the report and the closing numbers).
@@ -121,7 +146,37 @@ fn operation_failed(op: &str, resource: &str, status: &str, error: Option<&Value
     }
 }
 
+/// The bounded wait ran out; the operation goes on in Azure.
+fn timed_out(op: &str, resource: &str, patience: Duration) -> AzureError {
+    AzureError::Arm {
+        operation: op.into(),
+        resource: resource.into(),
+        status: 0,
+        code: "Timeout".into(),
+        message: format!(
+            "still running after {}s; it goes on in Azure: run the command again later",
+            patience.as_secs()
+        ),
+    }
+}
+
+fn parse_url(op: &str, u: &str) -> Result<Url, AzureError> {
+    Url::parse(u).map_err(|e| AzureError::Transport {
+        operation: op.into(),
+        resource: u.to_string(),
+        source: Box::new(e.into()),
+    })
+}
+
 impl Arm {
+    /// Every managed cluster of the subscription (whose bindings may still use an identity).
+    pub async fn managed_clusters(&self, subscription: &str) -> Result<Vec<Value>, AzureError> {
+        let path = format!(
+            "/subscriptions/{subscription}/providers/Microsoft.ContainerService/managedClusters"
+        );
+        self.list("list AKS clusters", &path, API_VERSION).await
+    }
+
     pub async fn identity_bindings(
         &self,
         cluster_id: &str,
@@ -142,7 +197,10 @@ impl Arm {
             .await
     }
 
-    /// Polls `lro` until the operation is terminal, within `patience`.
+    /// Polls the operation until it ends, within `patience`: its `Azure-AsyncOperation` URL
+    /// (a status body, terminal at Succeeded/Failed/Canceled) or, without one, its `Location`
+    /// (202 while it runs, 200/204 once done: ARM's asynchronous-operation contract, the form
+    /// IdentityBindings_Delete.json also answers with). Without either there is nothing to wait for.
     async fn wait_operation(
         &self,
         op: &str,
@@ -151,14 +209,11 @@ impl Arm {
         patience: Duration,
         progress: &Progress,
     ) -> Result<Waited, AzureError> {
-        let Some(status_url) = first.async_operation.clone() else {
-            return Ok(Waited::default());
+        let (url, by_status) = match (&first.async_operation, &first.location) {
+            (Some(u), _) => (parse_url(op, u)?, true),
+            (None, Some(u)) => (parse_url(op, u)?, false),
+            (None, None) => return Ok(Waited::default()),
         };
-        let url = Url::parse(&status_url).map_err(|e| AzureError::Transport {
-            operation: op.into(),
-            resource: status_url.clone(),
-            source: Box::new(e.into()),
-        })?;
         let started = Instant::now();
         let mut wait = first.retry_after;
         let mut waited = Waited::default();
@@ -168,27 +223,29 @@ impl Arm {
                 .unwrap_or(DEFAULT_POLL)
                 .min(MAX_POLL);
             if started.elapsed() + d > patience {
-                return Err(AzureError::Arm {
-                    operation: op.into(),
-                    resource: resource.into(),
-                    status: 0,
-                    code: "Timeout".into(),
-                    message: format!(
-                        "still running after {}s; it goes on in Azure: run the command again later",
-                        patience.as_secs()
-                    ),
-                });
+                return Err(timed_out(op, resource, patience));
             }
             progress.sleep(d).await;
             waited.slept += d;
             waited.polls += 1;
             let raw = self.send_full(op, Method::Get, url.clone(), None).await?;
-            let s: OperationStatus = Arm::parse(op, &url, &raw.body)?;
-            progress.detail(format!("{} (poll {})", s.status, waited.polls));
-            match s.status.as_str() {
+            let status = if by_status {
+                Arm::parse::<OperationStatus>(op, &url, &raw.body)?
+            } else if raw.status == 202 {
+                OperationStatus::running()
+            } else {
+                OperationStatus::succeeded()
+            };
+            progress.detail(format!("{} (poll {})", status.status, waited.polls));
+            match status.status.as_str() {
                 "Succeeded" => return Ok(waited),
                 "Failed" | "Canceled" => {
-                    return Err(operation_failed(op, resource, &s.status, s.error.as_ref()));
+                    return Err(operation_failed(
+                        op,
+                        resource,
+                        &status.status,
+                        status.error.as_ref(),
+                    ));
                 }
                 _ => wait = raw.lro.retry_after.or(wait),
             }
@@ -218,6 +275,58 @@ impl Arm {
             return Err(operation_failed(op, path, b.state(), None));
         }
         Ok((b, waited))
+    }
+
+    /// DELETE the binding and wait until the operation ends: by `Azure-AsyncOperation`, else by
+    /// `Location` (azure-mgmt-core's ARMPolling order; no final GET on a DELETE). `false` when
+    /// there was nothing to delete (204, or 404).
+    pub async fn delete_identity_binding(
+        &self,
+        path: &str,
+        patience: Duration,
+    ) -> Result<(bool, Waited), AzureError> {
+        let op = "delete identity binding";
+        let url = self.url(path, API_VERSION);
+        let raw = match self.send_full(op, Method::Delete, url, None).await {
+            Ok(r) if r.status == 204 => return Ok((false, Waited::default())),
+            Ok(r) => r,
+            Err(e) if e.status() == Some(404) && e.code() != Some("ResourceGroupNotFound") => {
+                return Ok((false, Waited::default()));
+            }
+            Err(e) => return Err(e),
+        };
+        let progress = Progress::start(format!("waiting for identity binding {path} to go"));
+        let waited = self
+            .wait_operation(op, path, &raw.lro, patience, &progress)
+            .await?;
+        Ok((true, waited))
+    }
+
+    /// Waits for a binding that is being deleted by someone else, until a GET finds it gone.
+    pub async fn wait_identity_binding_gone(
+        &self,
+        path: &str,
+        patience: Duration,
+    ) -> Result<Waited, AzureError> {
+        let progress = Progress::start(format!("waiting for identity binding {path} to go"));
+        let started = Instant::now();
+        let mut waited = Waited::default();
+        while let Some(b) = self.identity_binding(path).await? {
+            if b.state() != "Deleting" {
+                // It settled otherwise (a failed delete): delete it ourselves.
+                return self
+                    .delete_identity_binding(path, patience)
+                    .await
+                    .map(|w| w.1);
+            }
+            if started.elapsed() + DEFAULT_POLL > patience {
+                return Err(timed_out("wait for identity binding", path, patience));
+            }
+            progress.sleep(DEFAULT_POLL).await;
+            waited.slept += DEFAULT_POLL;
+            waited.polls += 1;
+        }
+        Ok(waited)
     }
 
     /// Waits for a binding whose operation someone else started, by GETs of it.

@@ -46,6 +46,8 @@ pub struct Arm {
 #[derive(Debug, Clone, Default)]
 pub struct LroHeaders {
     pub async_operation: Option<String>,
+    /// `Location`: what a DELETE is polled by when it names no `Azure-AsyncOperation`.
+    pub location: Option<String>,
     pub retry_after: Option<u64>,
 }
 
@@ -233,6 +235,7 @@ impl Arm {
             };
             let lro = LroHeaders {
                 async_operation: header("azure-asyncoperation"),
+                location: header("location"),
                 retry_after: header("retry-after").and_then(|s| s.trim().parse().ok()),
             };
             let bytes = resp.into_body().to_vec();

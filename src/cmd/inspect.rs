@@ -25,7 +25,7 @@ use crate::{
         self, AzureFacts, AzureSummary, ClusterFacts, ClusterSummary, Filter, IdentityFacts,
         InspectReport, PodFacts, Requests, SaFacts,
     },
-    k8s::{self, Kube, KubeError, Wire},
+    k8s::{self, Kube, KubeError, Wire, rbac::RbacKind},
     output::progress::Progress,
     wi::{
         names,
@@ -120,7 +120,7 @@ async fn gather_cluster(
         None => (page.clone(), page),
     };
     let counter = |what: &'static str| move || progress.add(what, 1);
-    let (sas, pods, discovery, tenants) = tokio::join!(
+    let (sas, pods, discovery, tenants, roles, role_bindings) = tokio::join!(
         kube.list_each::<ServiceAccount, _>(
             ns,
             &sa_params,
@@ -137,7 +137,14 @@ async fn gather_cluster(
         ),
         kube.discovery(),
         webhook_tenants(kube, ns),
+        kube.rbac_objects(RbacKind::ClusterRole),
+        kube.rbac_objects(RbacKind::ClusterRoleBinding),
     );
+    // The identity-binding grants; unreadable RBAC (a `view` user) leaves them unchecked.
+    let grants = match (roles, role_bindings) {
+        (Ok(r), Ok(b)) => Some(inspect::identity_binding::grants(&r, &b)),
+        _ => None,
+    };
     let (sas, pods) = (sas?, pods?);
     let (service_accounts, sa_pages) = (sas.items, sas.pages);
     let (pods, pod_pages) = (pods.items, pods.pages);
@@ -156,7 +163,12 @@ async fn gather_cluster(
         requests: Requests {
             service_account_pages: sa_pages,
             pod_pages,
-            other: 1 + tenant_requests,
+            other: 3 + tenant_requests,
+        },
+        server: kube.server.clone(),
+        identity_binding: inspect::identity_binding::IbFacts {
+            grants,
+            ..Default::default()
         },
     })
 }
@@ -212,6 +224,38 @@ async fn webhook_tenants(
                 requests,
             )
         }
+    }
+}
+
+/// The AKS side of identity bindings, for each cluster where something points at them: the
+/// managed cluster whose API server is the context's, and its bindings (one list each).
+async fn identity_bindings(az: &AzureCtx, facts: &mut [ClusterFacts], notes: &mut Vec<String>) {
+    for f in facts.iter_mut() {
+        if !f.identity_binding.in_use(&f.service_accounts, &f.pods) {
+            continue;
+        }
+        let Some(aks) = super::bind::aks_by_server(az, &f.server).await else {
+            continue;
+        };
+        match az.arm.identity_bindings(&aks.id).await {
+            Ok(list) => {
+                f.identity_binding.bindings = Some(
+                    list.iter()
+                        .map(|b| inspect::identity_binding::IbBinding {
+                            name: b.name.clone(),
+                            client_id: b.properties.managed_identity.client_id.clone(),
+                            identity_id: b.properties.managed_identity.resource_id.clone(),
+                            state: b.state().to_string(),
+                        })
+                        .collect(),
+                )
+            }
+            Err(e) => notes.push(format!(
+                "identity bindings of AKS cluster {}: {e}",
+                aks.name
+            )),
+        }
+        f.identity_binding.aks = Some(format!("{}/{}", aks.resource_group, aks.name));
     }
 }
 
@@ -409,7 +453,17 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<InspectRepor
             )
         }
         Ok((az, identities)) => {
-            let wanted = inspect::client_ids(&facts);
+            identity_bindings(&az, &mut facts, &mut notes).await;
+            let mut wanted = inspect::client_ids(&facts);
+            // A binding's identity is read too, for AKS's credential on it.
+            wanted.extend(
+                facts
+                    .iter()
+                    .flat_map(|f| f.identity_binding.bindings.iter().flatten())
+                    .map(|b| b.client_id.to_ascii_lowercase()),
+            );
+            wanted.sort_unstable();
+            wanted.dedup();
             let matched: Vec<_> = identities
                 .iter()
                 .filter(|i| {
@@ -477,7 +531,9 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<InspectRepor
         None => Filter::Bindings,
     };
     let mut items = Vec::new();
+    let mut identity_bindings = Vec::new();
     for f in &facts {
+        identity_bindings.extend(inspect::ib_rows(f, azure_facts.as_ref()));
         if f.issuer.is_none() {
             notes.push(format!(
                 "context {}: the API server's /.well-known/openid-configuration could not be read: credentials not compared",
@@ -506,6 +562,7 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<InspectRepor
         clusters: summaries,
         azure: azure_summary,
         items,
+        identity_bindings,
         notes,
     })
 }

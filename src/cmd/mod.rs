@@ -6,4 +6,5 @@ pub mod exec_login;
 pub mod inspect;
 pub mod unbind;
 pub mod unbind_app;
+pub mod unbind_identity_binding;
 pub mod version;

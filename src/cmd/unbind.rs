@@ -206,13 +206,15 @@ fn delete_identity_step(
     })
 }
 
-/// The `--workload` steps: each label taken off, or why its template cannot change.
+/// The `--workload` steps: each label taken off (and with `--identity-binding` the opt-in
+/// annotation), or why its template cannot change.
 async fn workload_steps(
     ctx: &Ctx,
     ns: &str,
     sa: &str,
     targets: &[Target],
     objs: Vec<Option<Value>>,
+    identity_binding: bool,
 ) -> Result<Vec<Step>, Error> {
     let mut steps = Vec::new();
     for (t, obj) in targets.iter().zip(objs) {
@@ -229,16 +231,17 @@ async fn workload_steps(
         let template = plan::template_path(t.kind)
             .iter()
             .try_fold(&obj, |v, key| v.get(*key));
-        steps.push(plan::workload_step(
-            &WorkloadPlan {
-                target: t,
-                namespace: ns,
-                template,
-                rollout: &rollout,
-            },
-            sa,
-            false,
-        ));
+        let w = WorkloadPlan {
+            target: t,
+            namespace: ns,
+            template,
+            rollout: &rollout,
+        };
+        steps.push(if identity_binding {
+            crate::wi::identity_binding_unbind::workload_step(&w, sa)
+        } else {
+            plan::workload_step(&w, sa, false)
+        });
     }
     Ok(steps)
 }
@@ -286,8 +289,8 @@ pub(crate) async fn apply(
 /// Inputs checked before any call.
 pub(crate) struct Checked {
     pub sa: String,
-    identity: Option<IdentityRef>,
-    resource_group: Option<String>,
+    pub identity: Option<IdentityRef>,
+    pub resource_group: Option<String>,
     workloads: Vec<Target>,
     issuer: Option<String>,
 }
@@ -391,7 +394,8 @@ pub(crate) async fn start(ctx: &Ctx, args: &UnbindArgs) -> Result<Start, Error> 
     if sa.is_some() && !can_patch? {
         return Err(forbidden("patch", "serviceaccounts", &ns));
     }
-    let workload_steps = workload_steps(ctx, &ns, &c.sa, &c.workloads, objs).await?;
+    let workload_steps =
+        workload_steps(ctx, &ns, &c.sa, &c.workloads, objs, args.identity_binding).await?;
     let annotations = sa
         .as_ref()
         .map(|s| s.metadata.annotations.clone().unwrap_or_default());
@@ -413,6 +417,9 @@ pub async fn run(ctx: &Ctx, args: &UnbindArgs) -> Result<UnbindReport, Error> {
     let start = start(ctx, args).await?;
     if let Some(r) = app {
         return super::unbind_app::run(ctx, args, &r, start).await;
+    }
+    if args.identity_binding {
+        return super::unbind_identity_binding::run(ctx, args, start).await;
     }
     let Start {
         c,

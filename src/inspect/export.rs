@@ -69,6 +69,9 @@ fn skipped(report: &InspectReport) -> Vec<String> {
                         format!("credential {name} is a near miss"),
                     CredentialState::Missing => "no credential".into(),
                     CredentialState::NotChecked { reason } => reason.clone(),
+                    CredentialState::IdentityBinding { binding, .. } => format!(
+                        "identity binding {binding} (AKS owns its credential: not exported)"
+                    ),
                     CredentialState::Exact { .. } => unreachable!("filtered"),
                 }
             )
@@ -332,6 +335,7 @@ mod tests {
                 requests: 0,
             },
             items: rows(&c, Some(&az), Filter::Bindings),
+            identity_bindings: vec![],
             notes: vec![],
         }
     }

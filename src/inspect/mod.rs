@@ -16,6 +16,7 @@ use crate::wi::{
 
 mod app;
 pub mod export;
+pub mod identity_binding;
 
 /// What a ServiceAccount says about its binding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +54,8 @@ pub struct PodFacts {
     pub service_account: String,
     pub labelled: bool,
     pub injected: bool,
+    /// Opts in to the identity-binding token (`azure.workload.identity/use-identity-binding`).
+    pub identity_binding: bool,
 }
 
 impl PodFacts {
@@ -74,6 +77,13 @@ impl PodFacts {
                 .unwrap_or_else(|| "default".into()),
             labelled,
             injected: mutation::observe(pod).mutated(),
+            identity_binding: crate::wi::identity_binding::opted_in(
+                pod.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(crate::wi::identity_binding::ANNOTATION))
+                    .map(String::as_str),
+            ),
         }
     }
 }
@@ -99,6 +109,9 @@ pub struct ClusterFacts {
     pub service_accounts: Vec<SaFacts>,
     pub pods: Vec<PodFacts>,
     pub requests: Requests,
+    /// The API server (to find the AKS cluster behind the context).
+    pub server: String,
+    pub identity_binding: identity_binding::IbFacts,
 }
 
 impl ClusterFacts {
@@ -222,12 +235,22 @@ pub enum CredentialState {
     NotChecked {
         reason: String,
     },
+    /// An AKS identity binding serves it (AKS's one credential on the identity), with the
+    /// ClusterRoleBindings granting it `use-managed-identity`.
+    IdentityBinding {
+        binding: String,
+        state: String,
+        #[serde(rename = "grantedBy")]
+        granted_by: Vec<String>,
+    },
 }
 
 impl CredentialState {
     pub fn symbol(&self) -> &'static str {
         match self {
             CredentialState::Exact { .. } => "✔",
+            CredentialState::IdentityBinding { state, .. } if state == "Succeeded" => "✔",
+            CredentialState::IdentityBinding { .. } => "×",
             CredentialState::NearMiss { .. } => "‼",
             CredentialState::Missing => "×",
             CredentialState::NotChecked { .. } => "?",
@@ -238,6 +261,8 @@ impl CredentialState {
     pub fn ascii(&self) -> &'static str {
         match self {
             CredentialState::Exact { .. } => "ok",
+            CredentialState::IdentityBinding { state, .. } if state == "Succeeded" => "ok",
+            CredentialState::IdentityBinding { .. } => "x",
             CredentialState::NearMiss { .. } => "!!",
             CredentialState::Missing => "x",
             CredentialState::NotChecked { .. } => "?",
@@ -249,6 +274,7 @@ impl CredentialState {
             CredentialState::Exact { name, .. } | CredentialState::NearMiss { name, .. } => {
                 Some(name)
             }
+            CredentialState::IdentityBinding { binding, .. } => Some(binding),
             _ => None,
         }
     }
@@ -259,6 +285,13 @@ pub struct PodCounts {
     pub labelled: u32,
     pub injected: u32,
     pub total: u32,
+    /// Pods opting in to the identity-binding token (shown when there are some).
+    #[serde(rename = "identityBinding", skip_serializing_if = "is_zero")]
+    pub identity_binding: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One ServiceAccount: its binding from annotation to credential, and its pods.
@@ -301,8 +334,8 @@ pub enum Filter<'a> {
     Only(&'a str),
 }
 
-/// The rows of one cluster. Pure: the same facts always give the same rows, sorted.
-pub fn rows(cluster: &ClusterFacts, azure: Option<&AzureFacts>, filter: Filter<'_>) -> Vec<Row> {
+/// Pods by (namespace, ServiceAccount).
+fn pod_counts(cluster: &ClusterFacts) -> BTreeMap<(&str, &str), PodCounts> {
     let mut counts: BTreeMap<(&str, &str), PodCounts> = BTreeMap::new();
     for p in &cluster.pods {
         let c = counts
@@ -311,7 +344,14 @@ pub fn rows(cluster: &ClusterFacts, azure: Option<&AzureFacts>, filter: Filter<'
         c.total += 1;
         c.labelled += u32::from(p.labelled);
         c.injected += u32::from(p.injected);
+        c.identity_binding += u32::from(p.identity_binding);
     }
+    counts
+}
+
+/// The rows of one cluster. Pure: the same facts always give the same rows, sorted.
+pub fn rows(cluster: &ClusterFacts, azure: Option<&AzureFacts>, filter: Filter<'_>) -> Vec<Row> {
+    let counts = pod_counts(cluster);
     let sas: BTreeMap<(&str, &str), &SaFacts> = cluster
         .service_accounts
         .iter()
@@ -417,7 +457,16 @@ fn row(
     if let Some(i) = identity {
         problems.extend(app::problem(i));
     }
-    let credential = credential_state(cluster, azure, identity, ns, name, client_id.is_some());
+    let on_ib = client_id
+        .as_deref()
+        .and_then(|c| identity_binding::sa_view(cluster, identity, c, (ns, name), pods));
+    let credential = match on_ib {
+        Some((state, more)) => {
+            problems.extend(more);
+            state
+        }
+        None => credential_state(cluster, azure, identity, ns, name, client_id.is_some()),
+    };
     match &credential {
         CredentialState::Missing => problems.push(format!(
             "{} {} has no federated credential for issuer {} and subject {}",
@@ -528,6 +577,13 @@ fn credential_state(
     }
 }
 
+/// The identity-binding rows of one cluster (binding -> identity -> ServiceAccounts -> pods).
+pub fn ib_rows(cluster: &ClusterFacts, azure: Option<&AzureFacts>) -> Vec<identity_binding::IbRow> {
+    let counts = pod_counts(cluster);
+    let find = |cid: &str| azure.and_then(|a| a.by_client_id(cid)).cloned();
+    identity_binding::rows(cluster, &find, &counts)
+}
+
 /// Client ids the clusters' ServiceAccounts name: the identities worth listing credentials of.
 pub fn client_ids<'a>(clusters: impl IntoIterator<Item = &'a ClusterFacts>) -> Vec<String> {
     let mut ids: Vec<String> = clusters
@@ -568,6 +624,9 @@ pub struct InspectReport {
     pub clusters: Vec<ClusterSummary>,
     pub azure: AzureSummary,
     pub items: Vec<Row>,
+    /// AKS identity bindings, binding first (each also shows in its ServiceAccounts' rows).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub identity_bindings: Vec<identity_binding::IbRow>,
     pub notes: Vec<String>,
 }
 
@@ -600,6 +659,7 @@ pub(crate) mod tests {
             service_account: sa.into(),
             labelled,
             injected,
+            identity_binding: false,
         }
     }
     pub fn cred(name: &str, issuer: &str, subject: &str) -> Credential {
@@ -637,6 +697,7 @@ pub(crate) mod tests {
                 requests: 0,
             },
             items,
+            identity_bindings: vec![],
             notes: vec![],
         }
     }
@@ -649,6 +710,8 @@ pub(crate) mod tests {
             service_accounts: sas,
             pods,
             requests: Requests::default(),
+            server: String::new(),
+            identity_binding: Default::default(),
         }
     }
 
@@ -792,7 +855,8 @@ pub(crate) mod tests {
             PodCounts {
                 labelled: 1,
                 injected: 1,
-                total: 1
+                total: 1,
+                identity_binding: 0,
             }
         );
     }

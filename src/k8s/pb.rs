@@ -85,7 +85,8 @@ impl From<ObjectMeta> for KObjectMeta {
     }
 }
 
-/// A pod without its annotations (never read by the list's users, sometimes kilobytes).
+/// A pod's metadata as the list's users read it. Annotations are decoded (the page is in
+/// memory anyway) but only the identity-binding opt-in is kept: the rest are sometimes kilobytes.
 #[derive(Clone, PartialEq, Message)]
 pub struct PodMeta {
     #[prost(string, optional, tag = "1")]
@@ -94,6 +95,8 @@ pub struct PodMeta {
     pub namespace: Option<String>,
     #[prost(btree_map = "string, string", tag = "11")]
     pub labels: BTreeMap<String, String>,
+    #[prost(btree_map = "string, string", tag = "12")]
+    pub annotations: BTreeMap<String, String>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -203,6 +206,12 @@ impl From<Pod> for core::Pod {
                 name: meta.name,
                 namespace: meta.namespace,
                 labels: some_map(meta.labels),
+                annotations: some_map(
+                    meta.annotations
+                        .into_iter()
+                        .filter(|(k, _)| k == crate::wi::identity_binding::ANNOTATION)
+                        .collect(),
+                ),
                 ..Default::default()
             },
             spec: p.spec.map(|s| core::PodSpec {
@@ -282,6 +291,13 @@ mod tests {
                 name: Some("p".into()),
                 namespace: Some("ns".into()),
                 labels: BTreeMap::from([("azure.workload.identity/use".into(), "true".into())]),
+                annotations: BTreeMap::from([
+                    (
+                        crate::wi::identity_binding::ANNOTATION.into(),
+                        "true".into(),
+                    ),
+                    ("big".into(), "x".repeat(4096)),
+                ]),
             }),
             spec: Some(PodSpec {
                 volumes: vec![Volume {
@@ -338,6 +354,14 @@ mod tests {
         .unwrap();
         assert_eq!(items, vec![pod.clone(), pod.clone()]);
         let k: core::Pod = pod.into();
+        // Only the identity-binding opt-in is kept of the annotations.
+        assert_eq!(
+            k.metadata.annotations,
+            Some(BTreeMap::from([(
+                crate::wi::identity_binding::ANNOTATION.to_string(),
+                "true".to_string()
+            )]))
+        );
         assert_eq!(
             k.spec.unwrap().volumes.unwrap()[0]
                 .projected

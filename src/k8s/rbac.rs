@@ -8,8 +8,8 @@ use k8s_openapi::api::authorization::v1::{
 use kube::{
     Api,
     api::{
-        ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
-        TypeMeta,
+        ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
+        PostParams, Preconditions, TypeMeta,
     },
 };
 use serde_json::Value;
@@ -123,6 +123,28 @@ impl Kube {
             .await
             .map(|_| ())
             .map_err(api_err("patch", kind.plural(), None, Some(name)))
+    }
+
+    /// Deletes the object as it was read: the resourceVersion is a precondition, so a subject
+    /// someone added since is never deleted with it (409 instead). `false` when already gone.
+    pub async fn delete_rbac_object(
+        &self,
+        kind: RbacKind,
+        name: &str,
+        resource_version: Option<&str>,
+    ) -> Result<bool, KubeError> {
+        let dp = DeleteParams {
+            preconditions: resource_version.map(|rv| Preconditions {
+                resource_version: Some(rv.to_string()),
+                uid: None,
+            }),
+            ..Default::default()
+        };
+        match self.rbac_api(kind).delete(name, &dp).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+            Err(e) => Err(api_err("delete", kind.plural(), None, Some(name))(e)),
+        }
     }
 
     /// May this ServiceAccount `verb` `resource` in `group` (cluster-wide)? As the API server

@@ -52,6 +52,10 @@ fn credential_cell(c: &CredentialState, style: Style) -> Cell {
     }
     match c {
         CredentialState::Exact { .. } => cell.fg(Color::Green),
+        CredentialState::IdentityBinding { state, .. } if state == "Succeeded" => {
+            cell.fg(Color::Green)
+        }
+        CredentialState::IdentityBinding { .. } => cell.fg(Color::Red),
         CredentialState::NearMiss { .. } => cell.fg(Color::Yellow),
         CredentialState::Missing => cell.fg(Color::Red),
         CredentialState::NotChecked { .. } => cell,

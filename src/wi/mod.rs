@@ -6,6 +6,7 @@ pub mod claims;
 pub mod credential;
 pub mod identity;
 pub mod identity_binding;
+pub mod identity_binding_unbind;
 pub mod issuer;
 pub mod jwks;
 pub mod keys;

@@ -106,6 +106,12 @@ pub enum Op {
     ClusterRoleBinding {
         name: String,
     },
+    /// Unbind's DELETE of an AKS identity binding and its wait (`send: false`: only wait for a
+    /// delete already running).
+    DeleteIdentityBinding {
+        path: String,
+        send: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

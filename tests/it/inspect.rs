@@ -546,3 +546,177 @@ async fn fleet_of_two_contexts() {
         ["azwi-ground", "azwi-ground-limited", "fleet-a", "fleet-b"]
     );
 }
+
+/// AKS identity bindings beside classic rows: binding -> identity -> the ServiceAccounts its
+/// RBAC grant allows -> pods, and what is off. The expectations follow the path's rules
+/// (MicrosoftDocs azure-aks-docs identity-bindings.md / -concepts.md, upstream webhook v1.6.0):
+/// a pod uses the binding only with `azure.workload.identity/use-identity-binding: "true"`; the
+/// token proxy serves a ServiceAccount only with a ClusterRoleBinding granting
+/// `use-managed-identity` on the CLIENT id, and only for a Succeeded binding whose identity
+/// holds AKS's `aks-identity-binding` credential; no per-ServiceAccount credential is needed.
+#[tokio::test]
+async fn identity_binding_rows_show_the_grant_the_pods_and_what_is_off() {
+    use kubectl_azwi::wi::identity_binding as ib;
+    let g = Ground::get();
+    let s = crate::bind::setup("ib-inspect").await;
+    s.sub
+        .control(
+            "POST",
+            "clusters",
+            Some(json!({"resourceGroup": "rg", "name": "aks1", "fqdn": "127.0.0.1", "issuerUrl": g.issuer()})),
+        )
+        .await;
+    let (code, out, err) = s.bind(&["--identity-binding"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let client = g.client().await;
+    let sas: Api<ServiceAccount> = Api::namespaced(client.clone(), &s.ns);
+    // Annotated with the client id, as bind would, but never granted.
+    sas.create(
+        &PostParams::default(),
+        &fixtures::service_account("ungranted", &[(keys::CLIENT_ID_ANNOTATION, s.client_id())]),
+    )
+    .await
+    .unwrap();
+    let pods: Api<Pod> = Api::namespaced(client, &s.ns);
+    for (name, sa, opted_in) in [
+        ("ib-pod", "workload-identity-sa", true),
+        ("classic-pod", "workload-identity-sa", false),
+        ("ungranted-pod", "ungranted", true),
+    ] {
+        let mut p = fixtures::pod(name, sa, &[fixtures::use_label()]);
+        if opted_in {
+            p.metadata.annotations =
+                Some([(ib::ANNOTATION.to_string(), "true".to_string())].into());
+        }
+        pods.create(&PostParams::default(), &p).await.unwrap();
+    }
+    let inspect = |s: &crate::bind::Setup| -> Value {
+        let (out, _) = ok(&["inspect", "-n", &s.ns, "-o", "json"], &s.sub.env());
+        serde_json::from_str(&out).unwrap()
+    };
+    let v = inspect(&s);
+    let row = |v: &Value, sa: &str| -> Value {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["serviceAccount"] == sa)
+            .unwrap_or_else(|| panic!("no row for {sa}: {v}"))
+            .clone()
+    };
+    let binding = v["identityBindings"][0]["binding"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rbac = ib::rbac_name(s.client_id());
+    // The granted ServiceAccount: served by the binding, no per-SA credential asked for; its
+    // pod without the annotation is what is off.
+    let good = row(&v, "workload-identity-sa");
+    assert_eq!(
+        good["credential"],
+        json!({"status": "identityBinding", "binding": binding, "state": "Succeeded", "grantedBy": [rbac]}),
+        "{good}"
+    );
+    let problems: Vec<&str> = good["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with(
+            "1 pod(s) lack the annotation azure.workload.identity/use-identity-binding"
+        ),
+        "{problems:?}"
+    );
+    assert_eq!(
+        good["pods"],
+        json!({"labelled": 2, "injected": 2, "total": 2, "identityBinding": 1})
+    );
+    // Annotated, pods opted in, but no grant: the proxy would refuse it.
+    let ungranted = row(&v, "ungranted");
+    assert_eq!(ungranted["credential"]["grantedBy"], json!([]));
+    let problems = ungranted["problems"].to_string();
+    assert!(
+        problems.contains("no ClusterRoleBinding grants it 'use-managed-identity'"),
+        "{problems}"
+    );
+    // Binding first: identity, the ServiceAccounts allowed or annotated, their pods.
+    let ibrow = &v["identityBindings"][0];
+    assert_eq!(ibrow["state"], "Succeeded");
+    assert_eq!(ibrow["cluster"], "rg/aks1");
+    assert_eq!(ibrow["identity"], "app-id");
+    assert_eq!(ibrow["managedCredential"], true);
+    let listed: Vec<(String, Value)> = ibrow["serviceAccounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["name"].as_str().unwrap().to_string(),
+                x["grantedBy"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("ungranted".to_string(), json!([])),
+            ("workload-identity-sa".to_string(), json!([rbac]))
+        ]
+    );
+
+    // The binding deleted and put again, its operation ending Failed; then AKS's credential
+    // removed by hand: both are named.
+    let path = format!(
+        "/subscriptions/{}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks1/identityBindings/{binding}?api-version=2026-04-01",
+        s.sub.id
+    );
+    let (st, b) = s.sub.arm("DELETE", &path, None).await;
+    assert_eq!(st, 202, "{b}");
+    for _ in 0..50 {
+        if s.sub.arm("GET", &path, None).await.0 == 404 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    s.sub
+        .control("POST", "identityBindingFailures", Some(json!({"count": 1})))
+        .await;
+    let (code, _, err) = s.bind(&["--identity-binding"]);
+    assert_ne!(code, 0, "{err}");
+    let (st, b) = s
+        .sub
+        .arm(
+            "DELETE",
+            &format!(
+                "{}/federatedIdentityCredentials/{}?api-version=2023-01-31",
+                s.id(),
+                ib::MANAGED_CREDENTIAL
+            ),
+            None,
+        )
+        .await;
+    assert!(st < 300, "{b}");
+    let v = inspect(&s);
+    let good = row(&v, "workload-identity-sa");
+    assert_eq!(good["credential"]["state"], "Failed", "{good}");
+    let problems = good["problems"].to_string();
+    assert!(
+        problems.contains(&format!("identity binding {binding} is Failed")),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("holds no 'aks-identity-binding' credential"),
+        "{problems}"
+    );
+    assert_eq!(v["identityBindings"][0]["managedCredential"], false);
+    // The table marks the row as broken.
+    let (table, _) = ok(&["inspect", "-n", &s.ns], &s.sub.env());
+    assert!(
+        line(&table, "workload-identity-sa").contains(&"x")
+            || line(&table, "workload-identity-sa").contains(&"×"),
+        "{table}"
+    );
+}

@@ -137,16 +137,21 @@ async fn aks(ctx: &Ctx, az: &AzureCtx, args: &BindArgs, c: &Checked) -> Result<A
 
 /// Creating and changing the grant needs cluster-wide RBAC rights: asked before any write.
 async fn check_rbac_rights(ctx: &Ctx) -> Result<(), Error> {
-    let k = &ctx.kube;
-    let group = "rbac.authorization.k8s.io";
     let asks = [
         ("create", "clusterroles"),
         ("patch", "clusterroles"),
         ("create", "clusterrolebindings"),
         ("patch", "clusterrolebindings"),
     ];
+    require_rbac_rights(ctx, &asks).await
+}
+
+/// Each (verb, cluster-scoped RBAC resource) asked concurrently; the first refused one stops
+/// the command with nothing written (bind's and unbind's identity-binding paths).
+pub(crate) async fn require_rbac_rights(ctx: &Ctx, asks: &[(&str, &str)]) -> Result<(), Error> {
+    let group = "rbac.authorization.k8s.io";
     let answers =
-        futures::future::join_all(asks.iter().map(|(v, r)| k.can_i(v, group, r, ""))).await;
+        futures::future::join_all(asks.iter().map(|(v, r)| ctx.kube.can_i(v, group, r, ""))).await;
     for ((verb, resource), allowed) in asks.iter().zip(answers) {
         if !allowed? {
             return Err(InputError::new("Kubernetes permission", &format!("{verb} {resource}"), format!("'{verb}' on {resource} (cluster-wide)"))
@@ -256,15 +261,7 @@ fn managed_credential_step(identity: &IdentitySummary, f: &Facts) -> Result<Step
 fn plan(c: &Checked, args: &BindArgs, f: &Facts) -> Result<BindReport, Error> {
     let identity = summary(&f.identity);
     let client_id = f.identity.properties.client_id.as_str();
-    let facts: Vec<BindingFact> = f
-        .bindings
-        .iter()
-        .map(|b| BindingFact {
-            name: b.name.clone(),
-            identity_id: b.properties.managed_identity.resource_id.clone(),
-            state: b.state().to_string(),
-        })
-        .collect();
+    let facts: Vec<BindingFact> = f.bindings.iter().map(IdentityBinding::fact).collect();
     let binding = ib::binding_step(
         &facts,
         &f.identity.id,

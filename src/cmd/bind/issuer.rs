@@ -202,7 +202,7 @@ pub(super) async fn check_served(report: &IssuerReport) -> Result<(), Error> {
 }
 
 /// `--cluster NAME|RESOURCE-ID`: the AKS cluster, which must exist.
-pub(super) async fn aks_cluster(
+pub(crate) async fn aks_cluster(
     az: &AzureCtx,
     cluster: &str,
     rg: Option<&str>,

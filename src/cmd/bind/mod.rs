@@ -14,7 +14,10 @@ mod read;
 use serde::Serialize;
 
 pub(crate) use app::{AppSummary, app_credential, find_app, not_found as app_not_found};
-pub(crate) use issuer::{IssuerQuery, aks_cluster_by_server as aks_by_server, find_issuer};
+pub(crate) use identity_binding::require_rbac_rights;
+pub(crate) use issuer::{
+    AksCluster, IssuerQuery, aks_cluster, aks_cluster_by_server as aks_by_server, find_issuer,
+};
 pub(crate) use read::{forbidden, resolve_identity, summary, validate_workload};
 
 use crate::{

@@ -204,6 +204,18 @@ fn edge(r: &Row, sa: &str, identity: &IdentityBox) -> (Edge, Option<CredentialNo
                 Some(c),
             )
         }
+        // AKS's one credential on the identity serves every ServiceAccount its binding allows.
+        CredentialState::IdentityBinding { binding, state, .. } => {
+            let tone = if state == "Succeeded" {
+                Tone::Ok
+            } else {
+                Tone::Bad
+            };
+            let c = cred(crate::wi::identity_binding::MANAGED_CREDENTIAL, tone);
+            let label = format!("{pods}, identity binding {binding}");
+            let note = (state != "Succeeded").then(|| format!("binding {binding} is {state}"));
+            (c.id.clone(), tone, label, note, Some(c))
+        }
         CredentialState::Missing => {
             let label = format!("{pods}, no credential");
             (identity.id.clone(), Tone::Bad, label, None, None)

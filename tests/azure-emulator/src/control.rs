@@ -296,6 +296,8 @@ struct NewCluster {
     kubernetes_version: Option<String>,
     /// The API server (and client credentials) the cluster's kubeconfigs point at.
     kube_api_server: Option<crate::store::ApiServer>,
+    /// ARM's `properties.apiServerAccessProfile` (`enableVnetIntegration`, `subnetId`).
+    api_server_access_profile: Option<crate::store::ApiServerAccess>,
 }
 
 async fn register_cluster(State(st): State<Shared>, Path(sub): Path<String>, body: Bytes) -> Reply {
@@ -331,6 +333,7 @@ async fn register_cluster(State(st): State<Shared>, Path(sub): Path<String>, bod
         workload_identity: c.workload_identity.unwrap_or(true),
         kubernetes_version: c.kubernetes_version.unwrap_or_else(|| "1.33.2".into()),
         api_server: c.kube_api_server,
+        api_server_access: c.api_server_access_profile,
         ..Default::default()
     };
     let v = crate::arm::aks::cluster_json(&s.id, &cluster);

@@ -267,6 +267,8 @@ pub struct Cluster {
     pub api_server: Option<ApiServer>,
     /// `properties.dnsPrefix` of an ARM PUT (the name otherwise).
     pub dns_prefix: Option<String>,
+    /// `properties.apiServerAccessProfile` as far as it is modelled (API server VNet integration).
+    pub api_server_access: Option<ApiServerAccess>,
     pub tags: Map<String, Value>,
     pub state: ProvisioningState,
     /// Keyed by lower-case binding name.
@@ -294,6 +296,19 @@ impl ProvisioningState {
             Self::Failed => "Failed",
         }
     }
+}
+
+/// `ManagedClusterAPIServerAccessProfile`'s VNet-integration part: `enableVnetIntegration` and
+/// the delegated `subnetId` (the 2026-04-01 model in PyPI azure-mgmt-containerservice 41.6.0,
+/// `models/_models.py`: `ManagedClusterProperties.api_server_access_profile`, REST name
+/// `apiServerAccessProfile`). Identity bindings do not support such clusters
+/// (identity-bindings-concepts.md, Limitations).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ApiServerAccess {
+    pub enable_vnet_integration: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
 }
 
 /// Where and how a kubeconfig from listClusterUserCredential reaches the API server.

@@ -137,3 +137,60 @@ async fn cluster_delete_is_202_polled_at_location_then_404() {
     let (st, _, _) = ctx.arm(Some(&s.token), Method::DELETE, &path, None).await;
     assert_eq!(st, 204, "deleting what is gone");
 }
+
+/// API server VNet integration: `properties.apiServerAccessProfile.enableVnetIntegration` and
+/// its `subnetId`, the REST names of `ManagedClusterAPIServerAccessProfile` in PyPI
+/// azure-mgmt-containerservice 41.6.0 (`models/_models.py`), kept from a PUT and from the control
+/// API and reported back; a cluster without it reports no profile.
+#[tokio::test]
+async fn api_server_vnet_integration_is_kept_and_reported() {
+    let ctx = Ctx::new().await;
+    let s = setup(&ctx).await;
+    let api = "2026-04-01";
+    let subnet = format!(
+        "/subscriptions/{}/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/v/subnets/apiserver",
+        s.sub
+    );
+    let mut body = data_json("containerservice/ManagedClustersCreate_SecurityProfile.json")
+        ["parameters"]["parameters"]
+        .clone();
+    body["properties"]["apiServerAccessProfile"] =
+        json!({"enableVnetIntegration": true, "subnetId": subnet});
+    let path = cluster_path(&s.sub, "vnet1", api);
+    let (st, b, _) = ctx
+        .arm(Some(&s.token), Method::PUT, &path, Some(&body))
+        .await;
+    assert_eq!(st, 201, "{b}");
+    after_operation().await;
+    let (_, got, _) = get(&ctx, &s, &path).await;
+    assert_eq!(
+        got["properties"]["apiServerAccessProfile"],
+        json!({"enableVnetIntegration": true, "subnetId": subnet})
+    );
+    let (st, bad, _) = ctx
+        .arm(
+            Some(&s.token),
+            Method::PUT,
+            &path,
+            Some(&json!({"location": "location1", "properties": {"apiServerAccessProfile": {"enableVnetIntegration": "yes"}}})),
+        )
+        .await;
+    assert_eq!(st, 400, "{bad}");
+
+    let seeded = ctx
+        .control(
+            Method::POST,
+            &format!("/_emulator/subscriptions/{}/clusters", s.sub),
+            json!({"resourceGroup": "rg1", "name": "vnet2", "apiServerAccessProfile": {"enableVnetIntegration": true}}),
+        )
+        .await;
+    assert_eq!(
+        seeded["properties"]["apiServerAccessProfile"]["enableVnetIntegration"],
+        true
+    );
+    let (plain, _) = create_cluster(&ctx, &s, "plain", api).await;
+    assert!(
+        plain["properties"].get("apiServerAccessProfile").is_none(),
+        "{plain}"
+    );
+}

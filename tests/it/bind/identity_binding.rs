@@ -17,7 +17,7 @@ use super::{Setup, actions, deployment, json_out, setup, step};
 use crate::support::Ground;
 
 /// The ground's API server as an AKS cluster `rg/aks1`, its operations taking `op_seconds`.
-async fn aks(s: &Setup, op_seconds: f64) {
+pub(super) async fn aks(s: &Setup, op_seconds: f64) {
     let g = Ground::get();
     s.sub
         .control(
@@ -35,14 +35,14 @@ async fn aks(s: &Setup, op_seconds: f64) {
         .await;
 }
 
-fn cluster_path(s: &Setup) -> String {
+pub(super) fn cluster_path(s: &Setup) -> String {
     format!(
         "/subscriptions/{}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks1",
         s.sub.id
     )
 }
 
-async fn bindings(s: &Setup) -> Vec<Value> {
+pub(super) async fn bindings(s: &Setup) -> Vec<Value> {
     let (st, v) = s
         .sub
         .arm(
@@ -58,7 +58,7 @@ async fn bindings(s: &Setup) -> Vec<Value> {
     v["value"].as_array().unwrap().clone()
 }
 
-async fn rbac(client_id: &str) -> (Option<ClusterRole>, Option<ClusterRoleBinding>) {
+pub(super) async fn rbac(client_id: &str) -> (Option<ClusterRole>, Option<ClusterRoleBinding>) {
     let c = Ground::get().client().await;
     let name = ib::rbac_name(client_id);
     (
@@ -379,4 +379,34 @@ async fn identity_binding_failed_operation_stops_bind_and_a_rerun_recovers() {
         "Succeeded"
     );
     assert!(s.sa().await.is_some());
+}
+
+/// An AKS cluster with API server VNet integration (`apiServerAccessProfile.enableVnetIntegration`,
+/// the managedClusters model's REST name): identity bindings do not support it
+/// (identity-bindings-concepts.md, Limitations), so bind refuses before any write.
+#[tokio::test]
+async fn identity_binding_refused_on_a_vnet_integrated_api_server() {
+    let s = setup("ib-vnet").await;
+    let g = Ground::get();
+    s.sub
+        .control(
+            "POST",
+            "clusters",
+            Some(json!({"resourceGroup": "rg", "name": "aks1", "fqdn": "127.0.0.1", "issuerUrl": g.issuer(), "apiServerAccessProfile": {"enableVnetIntegration": true, "subnetId": format!("/subscriptions/{}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/apiserver", s.sub.id)}})),
+        )
+        .await;
+    let before = s.sub.writes().await;
+    // Named, and found from the kube context's API server: refused both ways.
+    for extra in [&["--cluster", "aks1"][..], &[]] {
+        let mut args = vec!["--identity-binding"];
+        args.extend_from_slice(extra);
+        let (code, _, err) = s.bind(&args);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("API server VNet integration"), "{err}");
+        assert_eq!(err.trim().lines().count(), 2, "cause and hint: {err}");
+    }
+    assert_eq!(s.sub.writes().await, before);
+    assert!(bindings(&s).await.is_empty());
+    assert_eq!(rbac(s.client_id()).await, (None, None));
+    assert!(s.sa().await.is_none());
 }

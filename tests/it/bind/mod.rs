@@ -10,6 +10,7 @@ mod issuer;
 mod login;
 mod roles;
 mod safety;
+mod unbind_identity_binding;
 mod workloads;
 
 use std::time::Duration;

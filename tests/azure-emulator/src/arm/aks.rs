@@ -22,7 +22,7 @@ pub fn cluster_json(sub: &str, c: &Cluster) -> Value {
     } else {
         json!({})
     };
-    json!({
+    let mut out = json!({
         "id": format!("/subscriptions/{sub}/resourcegroups/{}/providers/{CLUSTER_TYPE}/{}", c.rg, c.name),
         "location": c.location,
         "name": c.name,
@@ -41,7 +41,12 @@ pub fn cluster_json(sub: &str, c: &Cluster) -> Value {
             "oidcIssuerProfile": oidc,
             "securityProfile": security,
         },
-    })
+    });
+    // Only what was set: a cluster without the profile reports none.
+    if let Some(a) = &c.api_server_access {
+        out["properties"]["apiServerAccessProfile"] = json!(a);
+    }
+    out
 }
 
 pub fn list_clusters(req: &Req<'_>, sub: &str, rg: Option<&str>) -> ArmResult {

@@ -55,6 +55,16 @@ pub fn put(req: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult {
         .get("dnsPrefix")
         .and_then(Value::as_str)
         .map(str::to_string);
+    let access: Option<crate::store::ApiServerAccess> = props
+        .get("apiServerAccessProfile")
+        .map(|a| serde_json::from_value(a.clone()))
+        .transpose()
+        .map_err(|e| {
+            ArmError::bad_request(
+                "InvalidRequestContent",
+                format!("properties.apiServerAccessProfile: {e}"),
+            )
+        })?;
 
     let mut w = req.st.world();
     let w = &mut *w;
@@ -111,6 +121,9 @@ pub fn put(req: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult {
     }
     if dns_prefix.is_some() {
         c.dns_prefix = dns_prefix;
+    }
+    if access.is_some() {
+        c.api_server_access = access;
     }
     c.tags = tags.unwrap_or_else(Map::new);
     let region = c.location.clone();
