@@ -135,13 +135,17 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__bind)
-            opts="-g -n -o -v -h --identity --resource-group --create-identity --location --role --scope --workload --issuer --cluster --cluster-resource-group --token-expiration --credential-name --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
+            opts="-g -n -o -v -h --identity --app --create-app --resource-group --create-identity --location --role --scope --workload --issuer --cluster --cluster-resource-group --token-expiration --credential-name --dry-run --identity-binding --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -719,13 +723,17 @@ _kubectl__azwi() {
             return 0
             ;;
         kubectl__azwi__subcmd__unbind)
-            opts="-g -n -o -v -h --identity --resource-group --workload --issuer --delete-identity --force --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
+            opts="-g -n -o -v -h --identity --app --delete-app --resource-group --workload --issuer --delete-identity --force --dry-run --kubeconfig --context --namespace --output --verbose --no-color --subscription --cloud --arm-endpoint --authority-host --graph-endpoint --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -56,6 +56,7 @@ complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "version" 
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "completion" -d 'Print a shell completion script (the files under completions/ are this output)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l identity -d 'The user-assigned identity: its name (with -g), client id, or resource id' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l app -d 'An Entra application (app registration) instead of a managed identity: its display name, client (app) id or object id' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -s g -l resource-group -d 'Resource group of the identity' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l location -d 'Location of a created identity, e.g. eastus' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l role -d 'Grant the identity this role (name or id) at --scope; repeatable' -r
@@ -84,12 +85,15 @@ us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l create-app -d 'Create the application (named by --app) and its service principal when none has that name'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l create-identity -d 'Create the identity when it does not exist (needs --location)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l dry-run -d 'Print the plan and the exact objects and ARM bodies, write nothing'
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l identity-binding -d 'Use an AKS identity binding instead of a federated credential per ServiceAccount: the ARM binding, a ClusterRole/Binding granting use-managed-identity, the pod annotation'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -s v -l verbose -d 'More logs on stderr (-v info, -vv debug, -vvv trace)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -l no-color -d 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand bind" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l identity -d 'The identity (default: the client id the ServiceAccount is annotated with)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l app -d 'The Entra application the binding uses instead (display name, client id or object id)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -s g -l resource-group -d 'Resource group of the identity' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l workload -d 'Also remove the label from these workloads\' pod templates' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l issuer -d 'OIDC issuer whose credential to remove (default: found like bind)' -r
@@ -111,6 +115,7 @@ us-gov\t''"
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l arm-endpoint -d 'Azure Resource Manager endpoint (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l authority-host -d 'Entra authority host (overrides the cloud\'s)' -r
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l graph-endpoint -d 'Microsoft Graph endpoint (overrides the cloud\'s; the token scope stays the cloud\'s)' -r
+complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l delete-app -d 'With --app: also delete the application and its service principal (refused while other credentials or role assignments use them)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l delete-identity -d 'Delete the identity itself (refused while it holds other credentials or role assignments)'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l force -d 'With --delete-identity: delete it even though it still serves something else'
 complete -c kubectl-azwi -n "__fish_kubectl_azwi_using_subcommand unbind" -l dry-run -d 'Print the plan, write nothing'

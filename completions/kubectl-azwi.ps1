@@ -52,6 +52,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
         }
         'kubectl-azwi;bind' {
             [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The user-assigned identity: its name (with -g), client id, or resource id')
+            [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'An Entra application (app registration) instead of a managed identity: its display name, client (app) id or object id')
             [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Resource group of the identity')
             [CompletionResult]::new('--resource-group', '--resource-group', [CompletionResultType]::ParameterName, 'Resource group of the identity')
             [CompletionResult]::new('--location', '--location', [CompletionResultType]::ParameterName, 'Location of a created identity, e.g. eastus')
@@ -74,8 +75,10 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             [CompletionResult]::new('--arm-endpoint', '--arm-endpoint', [CompletionResultType]::ParameterName, 'Azure Resource Manager endpoint (overrides the cloud''s)')
             [CompletionResult]::new('--authority-host', '--authority-host', [CompletionResultType]::ParameterName, 'Entra authority host (overrides the cloud''s)')
             [CompletionResult]::new('--graph-endpoint', '--graph-endpoint', [CompletionResultType]::ParameterName, 'Microsoft Graph endpoint (overrides the cloud''s; the token scope stays the cloud''s)')
+            [CompletionResult]::new('--create-app', '--create-app', [CompletionResultType]::ParameterName, 'Create the application (named by --app) and its service principal when none has that name')
             [CompletionResult]::new('--create-identity', '--create-identity', [CompletionResultType]::ParameterName, 'Create the identity when it does not exist (needs --location)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and the exact objects and ARM bodies, write nothing')
+            [CompletionResult]::new('--identity-binding', '--identity-binding', [CompletionResultType]::ParameterName, 'Use an AKS identity binding instead of a federated credential per ServiceAccount: the ARM binding, a ClusterRole/Binding granting use-managed-identity, the pod annotation')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logs on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logs on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour in reports and logs (also off when NO_COLOR is set or the stream is no terminal)')
@@ -85,6 +88,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
         }
         'kubectl-azwi;unbind' {
             [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The identity (default: the client id the ServiceAccount is annotated with)')
+            [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'The Entra application the binding uses instead (display name, client id or object id)')
             [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Resource group of the identity')
             [CompletionResult]::new('--resource-group', '--resource-group', [CompletionResultType]::ParameterName, 'Resource group of the identity')
             [CompletionResult]::new('--workload', '--workload', [CompletionResultType]::ParameterName, 'Also remove the label from these workloads'' pod templates')
@@ -100,6 +104,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-azwi' -ScriptBlock {
             [CompletionResult]::new('--arm-endpoint', '--arm-endpoint', [CompletionResultType]::ParameterName, 'Azure Resource Manager endpoint (overrides the cloud''s)')
             [CompletionResult]::new('--authority-host', '--authority-host', [CompletionResultType]::ParameterName, 'Entra authority host (overrides the cloud''s)')
             [CompletionResult]::new('--graph-endpoint', '--graph-endpoint', [CompletionResultType]::ParameterName, 'Microsoft Graph endpoint (overrides the cloud''s; the token scope stays the cloud''s)')
+            [CompletionResult]::new('--delete-app', '--delete-app', [CompletionResultType]::ParameterName, 'With --app: also delete the application and its service principal (refused while other credentials or role assignments use them)')
             [CompletionResult]::new('--delete-identity', '--delete-identity', [CompletionResultType]::ParameterName, 'Delete the identity itself (refused while it holds other credentials or role assignments)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --delete-identity: delete it even though it still serves something else')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan, write nothing')

@@ -32,7 +32,16 @@ Examples:
     --scope /subscriptions/SUB/resourceGroups/myResourceGroup/providers/Microsoft.KeyVault/vaults/myVault
 
   # Print the plan and the exact objects and ARM bodies, write nothing
-  kubectl azwi bind workload-identity-sa --identity myIdentity -g myResourceGroup --dry-run -o yaml";
+  kubectl azwi bind workload-identity-sa --identity myIdentity -g myResourceGroup --dry-run -o yaml
+
+  # An Entra application instead of a managed identity: created with its service principal
+  # when no application has that name, federated through Microsoft Graph
+  kubectl azwi bind workload-identity-sa --app myApp --create-app --workload deploy/quick-start
+
+  # AKS identity binding: one binding per identity and cluster, RBAC says which
+  # ServiceAccounts may use it (no federated credential per ServiceAccount)
+  kubectl azwi bind workload-identity-sa --identity myIdentity -g myResourceGroup \\
+    --cluster myAKSCluster --identity-binding --workload deploy/quick-start";
 
 const UNBIND_EXAMPLES: &str = "\
 Examples:
@@ -41,7 +50,10 @@ Examples:
 
   # Also unlabel the deployment and delete the identity itself; show the plan first
   kubectl azwi unbind workload-identity-sa --identity myIdentity -g myResourceGroup \\
-    --workload deploy/quick-start --delete-identity --dry-run";
+    --workload deploy/quick-start --delete-identity --dry-run
+
+  # An application-backed binding: remove its credential, then the application itself
+  kubectl azwi unbind workload-identity-sa --app myApp --delete-app";
 
 const INSPECT_EXAMPLES: &str = "\
 Examples:
@@ -226,8 +238,18 @@ pub struct BindArgs {
     #[arg(value_name = "SERVICEACCOUNT")]
     pub service_account: String,
     /// The user-assigned identity: its name (with -g), client id, or resource id
-    #[arg(long, value_name = "NAME|CLIENT-ID|RESOURCE-ID")]
-    pub identity: String,
+    #[arg(
+        long,
+        value_name = "NAME|CLIENT-ID|RESOURCE-ID",
+        required_unless_present = "app"
+    )]
+    pub identity: Option<String>,
+    /// An Entra application (app registration) instead of a managed identity: its display name, client (app) id or object id
+    #[arg(long, value_name = "NAME|APP-ID|OBJECT-ID", conflicts_with_all = ["identity", "create_identity"])]
+    pub app: Option<String>,
+    /// Create the application (named by --app) and its service principal when none has that name
+    #[arg(long, requires = "app")]
+    pub create_app: bool,
     /// Resource group of the identity
     #[arg(short = 'g', long, value_name = "RG")]
     pub resource_group: Option<String>,
@@ -264,6 +286,10 @@ pub struct BindArgs {
     /// Print the plan and the exact objects and ARM bodies, write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Use an AKS identity binding instead of a federated credential per ServiceAccount:
+    /// the ARM binding, a ClusterRole/Binding granting use-managed-identity, the pod annotation
+    #[arg(long, conflicts_with_all = ["issuer", "credential_name", "create_identity", "role", "app"])]
+    pub identity_binding: bool,
 }
 
 #[derive(Debug, Args)]
@@ -274,6 +300,12 @@ pub struct UnbindArgs {
     /// The identity (default: the client id the ServiceAccount is annotated with)
     #[arg(long, value_name = "NAME|CLIENT-ID|RESOURCE-ID")]
     pub identity: Option<String>,
+    /// The Entra application the binding uses instead (display name, client id or object id)
+    #[arg(long, value_name = "NAME|APP-ID|OBJECT-ID", conflicts_with_all = ["identity", "delete_identity"])]
+    pub app: Option<String>,
+    /// With --app: also delete the application and its service principal (refused while other credentials or role assignments use them)
+    #[arg(long, requires = "app")]
+    pub delete_app: bool,
     /// Resource group of the identity
     #[arg(short = 'g', long, value_name = "RG")]
     pub resource_group: Option<String>,

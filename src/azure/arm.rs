@@ -42,6 +42,21 @@ pub struct Arm {
     graph: bool,
 }
 
+/// The headers ARM's long-running operations answer with (`Retry-After` in seconds).
+#[derive(Debug, Clone, Default)]
+pub struct LroHeaders {
+    pub async_operation: Option<String>,
+    pub retry_after: Option<u64>,
+}
+
+/// A response that succeeded, unparsed, with its long-running-operation headers.
+#[derive(Debug)]
+pub struct Raw {
+    pub status: u16,
+    pub lro: LroHeaders,
+    pub body: Vec<u8>,
+}
+
 /// A response that succeeded: its status and parsed body.
 #[derive(Debug)]
 pub struct Reply<T> {
@@ -140,7 +155,7 @@ impl Arm {
         self.calls.load(Ordering::Relaxed)
     }
 
-    fn url(&self, path: &str, api_version: &str) -> Url {
+    pub(crate) fn url(&self, path: &str, api_version: &str) -> Url {
         let mut url = self
             .base
             .join(path.trim_start_matches('/'))
@@ -159,6 +174,19 @@ impl Arm {
         url: Url,
         body: Option<&Value>,
     ) -> Result<(u16, Vec<u8>), AzureError> {
+        self.send_full(op, method, url, body)
+            .await
+            .map(|r| (r.status, r.body))
+    }
+
+    /// As `send`, keeping the headers a long-running operation is polled by.
+    pub(crate) async fn send_full(
+        &self,
+        op: &str,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<Raw, AzureError> {
         let resource = url.path().to_string();
         let mut attempt = 0u32;
         let mut progress = None;
@@ -198,10 +226,23 @@ impl Arm {
                     }
                 })?;
             let status = u16::from(resp.status());
+            let header = |name: &'static str| {
+                resp.headers()
+                    .get_optional_str(&azure_core::http::headers::HeaderName::from_static(name))
+                    .map(str::to_string)
+            };
+            let lro = LroHeaders {
+                async_operation: header("azure-asyncoperation"),
+                retry_after: header("retry-after").and_then(|s| s.trim().parse().ok()),
+            };
             let bytes = resp.into_body().to_vec();
             debug!(%method, path = %resource, status, graph = self.graph, "Azure");
             if (200..300).contains(&status) {
-                return Ok((status, bytes));
+                return Ok(Raw {
+                    status,
+                    lro,
+                    body: bytes,
+                });
             }
             let (code, message) = match serde_json::from_slice::<ArmErrorBody>(&bytes) {
                 Ok(b) => (b.error.code, b.error.message),
@@ -238,7 +279,11 @@ impl Arm {
         }
     }
 
-    fn parse<T: DeserializeOwned>(op: &str, url: &Url, bytes: &[u8]) -> Result<T, AzureError> {
+    pub(crate) fn parse<T: DeserializeOwned>(
+        op: &str,
+        url: &Url,
+        bytes: &[u8],
+    ) -> Result<T, AzureError> {
         let bytes = if bytes.is_empty() {
             b"null" as &[u8]
         } else {

@@ -105,8 +105,8 @@ impl AzureError {
 fn graph_hint(code: &str) -> Option<String> {
     Some(match code {
         "Authorization_RequestDenied" => "your principal lacks a Microsoft Graph permission: to read applications Application.Read.All; to write them Application.ReadWrite.OwnedBy (least privilege: the applications it owns or creates) or Application.ReadWrite.All; a user needs to own the application or hold the Application Administrator role".into(),
-        "Request_MultipleObjectsWithSameKeyValue" => "an object with this name already exists on the application: re-run the command (it adopts what matches)".into(),
-        "InvalidFederatedIdentityCredentialValue" => "the application already has a credential with this issuer and subject under another name (or a tenant policy refuses the issuer): `kubectl azwi inspect` shows it".into(),
+        "Request_MultipleObjectsWithSameKeyValue" => "an object with this name already exists on the application: re-run the command (it adopts what matches, and refuses a name another binding holds), or pass --credential-name with a name of your own".into(),
+        "InvalidFederatedIdentityCredentialValue" => "the application already has a credential with the same issuer and subject under another name (or a tenant policy refuses the issuer): re-run `kubectl azwi bind --app` (it adopts that credential), `kubectl azwi inspect` shows it".into(),
         "Request_ResourceNotFound" => "the application or service principal does not exist in this tenant (a new one may still be replicating: retry in a minute)".into(),
         "InvalidAuthenticationToken" => "run `az login` again (the token must be for the cloud's Graph host)".into(),
         _ => return None,
@@ -188,6 +188,51 @@ mod tests {
         assert!(e.hint().unwrap().contains("run `az login`"));
         let e = refused(Source::AzureCli, "az: command failed");
         assert!(e.hint().unwrap().starts_with("run `az login`"));
+    }
+
+    /// Graph's own error bodies (data/azure-api/graph-federated-credentials, vendored from
+    /// microsoft-graph-docs-contrib and the issues its README cites): each is one line, exit 1,
+    /// and a hint with the fix (for 403 the permission to ask for).
+    #[test]
+    fn graph_errors_are_one_line_with_the_fix() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/azure-emulator/data/azure-api/graph-federated-credentials/"
+        );
+        for (file, want) in [
+            ("error-409-duplicate-name.json", "already exists"),
+            (
+                "error-400-duplicate-issuer-subject.json",
+                "same issuer and subject",
+            ),
+            (
+                "error-403-insufficient-privileges.json",
+                "Application.ReadWrite.OwnedBy",
+            ),
+        ] {
+            let raw: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(format!("{dir}{file}")).unwrap())
+                    .unwrap();
+            let body: ArmErrorBody = serde_json::from_value(raw["body"].clone()).unwrap();
+            let e = crate::Error::Azure(AzureError::Graph {
+                operation: "create federated credential".into(),
+                resource: "/v1.0/applications/x/federatedIdentityCredentials".into(),
+                status: raw["status"].as_u64().unwrap() as u16,
+                code: body.error.code,
+                message: body.error.message,
+            });
+            let mut out = Vec::new();
+            crate::error::report(&e, &mut out);
+            let text = String::from_utf8(out).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), 2, "{file}: {text}");
+            assert!(lines[0].starts_with("error: create federated credential"));
+            assert!(
+                lines[1].starts_with("  hint: ") && lines[1].contains(want),
+                "{file}: {text}"
+            );
+            assert_eq!(e.exit_code(), std::process::ExitCode::from(1));
+        }
     }
 
     #[test]

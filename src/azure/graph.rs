@@ -36,6 +36,9 @@ pub struct ServicePrincipal {
     /// Graph omits it under `$select` unless asked; absent = enabled (the default).
     #[serde(default = "enabled")]
     pub account_enabled: bool,
+    /// The application's home tenant: the tenant a bound pod's token is exchanged in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_owner_organization_id: Option<String>,
 }
 
 fn enabled() -> bool {
@@ -73,7 +76,7 @@ fn literal(v: &str) -> String {
 }
 
 const APP_FIELDS: &str = "id,appId,displayName";
-const SP_FIELDS: &str = "id,appId,displayName,accountEnabled";
+const SP_FIELDS: &str = "id,appId,displayName,accountEnabled,appOwnerOrganizationId";
 
 #[derive(Clone)]
 pub struct Graph {
@@ -168,6 +171,37 @@ impl Graph {
         self.arm
             .delete("delete federated credential", &path, "")
             .await
+    }
+
+    /// PATCH a credential (only `audiences` changes here: name, issuer and subject stay); 204.
+    pub async fn update_credential(
+        &self,
+        app_object_id: &str,
+        fic_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), AzureError> {
+        let path =
+            format!("v1.0/applications/{app_object_id}/federatedIdentityCredentials/{fic_id}");
+        self.arm
+            .write::<_, serde_json::Value>(
+                "update federated credential",
+                Method::Patch,
+                &path,
+                body,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// `false` when it was already gone.
+    pub async fn delete_application(&self, object_id: &str) -> Result<bool, AzureError> {
+        let path = format!("v1.0/applications/{object_id}");
+        self.arm.delete("delete application", &path, "").await
+    }
+
+    pub async fn delete_service_principal(&self, object_id: &str) -> Result<bool, AzureError> {
+        let path = format!("v1.0/servicePrincipals/{object_id}");
+        self.arm.delete("delete service principal", &path, "").await
     }
 
     pub async fn create_application(&self, display_name: &str) -> Result<Application, AzureError> {

@@ -1,5 +1,6 @@
 //! Everything that talks to Azure: credentials, a small typed ARM client on azure_core's
 //! pipeline, and the Entra token endpoint. Errors are mapped here, once.
+pub mod aks;
 pub mod arm;
 pub mod authz;
 pub mod cloud;

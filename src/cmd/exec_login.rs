@@ -113,6 +113,8 @@ pub fn who(access_token: &str) -> Option<Who> {
 
 pub fn failure(text: &str) -> Failure {
     let code = aadsts::code_in(text);
+    // The identity-binding token sent straight to Entra: the SDK lacks the proxy opt-in.
+    let no_proxy = code.and_then(|c| crate::wi::identity_binding::sdk_without_proxy(c, text, None));
     let explained = code.and_then(aadsts::explain);
     // The line naming the code is az's (and Entra's) own sentence.
     let message = text
@@ -127,7 +129,7 @@ pub fn failure(text: &str) -> Failure {
         code: code.map(|c| format!("AADSTS{c}")),
         message,
         meaning: explained.map(|(m, _)| m.to_string()),
-        fix: explained.map(|(_, f)| f.to_string()),
+        fix: no_proxy.or_else(|| explained.map(|(_, f)| f.to_string())),
     }
 }
 

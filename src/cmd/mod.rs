@@ -5,4 +5,5 @@ pub mod doctor;
 pub mod exec_login;
 pub mod inspect;
 pub mod unbind;
+pub mod unbind_app;
 pub mod version;

@@ -34,6 +34,9 @@ pub struct UnbindReport {
     pub service_account: String,
     pub issuer: IssuerReport,
     pub identity: Option<IdentitySummary>,
+    /// With `--app`: the Entra application (src/cmd/unbind_app.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<super::bind::AppSummary>,
     pub steps: Vec<Step>,
     pub warnings: Vec<String>,
 }
@@ -64,7 +67,7 @@ async fn held(az: &AzureCtx, identity: Identity) -> Result<Held, Error> {
     })
 }
 
-fn role_target(a: &Assignment) -> String {
+pub(crate) fn role_target(a: &Assignment) -> String {
     format!(
         "role assignment {} (role {} on {})",
         a.name,
@@ -108,7 +111,7 @@ fn azure_steps(
     let (bind_made, own): (Vec<&Assignment>, Vec<&Assignment>) =
         assignments.iter().partition(|a| a.made_by_bind());
     steps.extend(role_steps(
-        i,
+        &i.name,
         &bind_made,
         &others,
         args.delete_identity,
@@ -124,8 +127,8 @@ fn azure_steps(
 
 /// Bind's own role assignments go once no other credential of the identity may rely on them
 /// (or the identity itself goes).
-fn role_steps(
-    i: &Identity,
+pub(crate) fn role_steps(
+    owner: &str,
     bind_made: &[&Assignment],
     others: &[&Credential],
     deleting: bool,
@@ -134,9 +137,9 @@ fn role_steps(
     if !others.is_empty() && !deleting {
         if !bind_made.is_empty() {
             warnings.push(format!(
-                "kept {} role assignment(s) bind made: identity {} still has other federated credentials that may rely on them ({})",
+                "kept {} role assignment(s) bind made: {} still has other federated credentials that may rely on them ({})",
                 bind_made.len(),
-                i.name,
+                owner,
                 others.iter().map(|c| c.describe()).collect::<Vec<_>>().join("; ")
             ));
         }
@@ -240,7 +243,7 @@ async fn workload_steps(
     Ok(steps)
 }
 
-async fn apply(
+pub(crate) async fn apply(
     ctx: &Ctx,
     az: &AzureCtx,
     ns: &str,
@@ -281,8 +284,8 @@ async fn apply(
 }
 
 /// Inputs checked before any call.
-struct Checked {
-    sa: String,
+pub(crate) struct Checked {
+    pub sa: String,
     identity: Option<IdentityRef>,
     resource_group: Option<String>,
     workloads: Vec<Target>,
@@ -311,6 +314,25 @@ fn check(args: &UnbindArgs) -> Result<Checked, InputError> {
     })
 }
 
+/// The issuer whose credential unbind removes: `--issuer`, else found like bind.
+pub(crate) async fn find_unbind_issuer(
+    ctx: &Ctx,
+    az: &AzureCtx,
+    c: &Checked,
+    sa_exists: bool,
+) -> Result<IssuerReport, Error> {
+    let q = IssuerQuery {
+        flag: c.issuer.as_deref(),
+        cluster: None,
+        cluster_rg: None,
+        ns: &ctx.kube.namespace,
+        sa: &c.sa,
+        sa_exists,
+        for_entra: false,
+    };
+    find_issuer(ctx, Some(az), q).await
+}
+
 /// The identity (given, or the one the ServiceAccount names) and the issuer, concurrently.
 async fn identity_and_issuer(
     ctx: &Ctx,
@@ -318,7 +340,6 @@ async fn identity_and_issuer(
     c: &Checked,
     annotations: Option<&std::collections::BTreeMap<String, String>>,
 ) -> Result<(Option<Identity>, IssuerReport), Error> {
-    let ns = ctx.kube.namespace.as_str();
     let identity_ref = match &c.identity {
         Some(r) => Some(r.clone()),
         None => annotations
@@ -335,24 +356,21 @@ async fn identity_and_issuer(
                 None => Ok(None),
             }
         },
-        find_issuer(
-            ctx,
-            Some(az),
-            IssuerQuery {
-                flag: c.issuer.as_deref(),
-                cluster: None,
-                cluster_rg: None,
-                ns,
-                sa: &c.sa,
-                sa_exists: annotations.is_some(),
-                for_entra: false,
-            }
-        )
+        find_unbind_issuer(ctx, az, c, annotations.is_some())
     );
     Ok((identity?.and_then(|r| r.ok()), issuer?))
 }
 
-pub async fn run(ctx: &Ctx, args: &UnbindArgs) -> Result<UnbindReport, Error> {
+/// What both modes start from: the input checked, the login, the ServiceAccount's annotations
+/// and the `--workload` steps, read concurrently.
+pub(crate) struct Start {
+    pub c: Checked,
+    pub az: AzureCtx,
+    pub annotations: Option<std::collections::BTreeMap<String, String>>,
+    pub workload_steps: Vec<Step>,
+}
+
+pub(crate) async fn start(ctx: &Ctx, args: &UnbindArgs) -> Result<Start, Error> {
     let k = &ctx.kube;
     let ns = k.namespace.clone();
     let c = check(args)?;
@@ -377,6 +395,32 @@ pub async fn run(ctx: &Ctx, args: &UnbindArgs) -> Result<UnbindReport, Error> {
     let annotations = sa
         .as_ref()
         .map(|s| s.metadata.annotations.clone().unwrap_or_default());
+    Ok(Start {
+        c,
+        az,
+        annotations,
+        workload_steps,
+    })
+}
+
+pub async fn run(ctx: &Ctx, args: &UnbindArgs) -> Result<UnbindReport, Error> {
+    // Parsed before any call: a bad --app writes nothing and reads nothing.
+    let app = args
+        .app
+        .as_deref()
+        .map(crate::wi::app_plan::AppRef::parse)
+        .transpose()?;
+    let start = start(ctx, args).await?;
+    if let Some(r) = app {
+        return super::unbind_app::run(ctx, args, &r, start).await;
+    }
+    let Start {
+        c,
+        az,
+        annotations,
+        workload_steps,
+    } = start;
+    let ns = ctx.kube.namespace.clone();
     let (identity, issuer) = identity_and_issuer(ctx, &az, &c, annotations.as_ref()).await?;
     let mut warnings = Vec::new();
     let want = Wanted {
@@ -408,6 +452,7 @@ pub async fn run(ctx: &Ctx, args: &UnbindArgs) -> Result<UnbindReport, Error> {
         service_account: c.sa,
         issuer,
         identity: identity.as_ref().map(summary),
+        application: None,
         steps,
         warnings,
     })

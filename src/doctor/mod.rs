@@ -5,6 +5,7 @@
 pub mod can;
 pub mod checks;
 pub mod gather;
+pub mod identity_binding;
 pub mod model;
 
 pub use model::{Category, Check, Facts, Report, Status, Verdict};
@@ -15,8 +16,11 @@ use model::{CategoryResult, CheckResult, Stats};
 /// checks only when asked for (`--can`).
 pub fn applies(check: &Check, facts: &Facts) -> bool {
     let asked = !matches!(facts.can, Err(model::Gap::NotAsked { .. }));
+    // The identity-binding rows only where the pod takes that path (or its identity has one).
+    let ib = !check.id.starts_with("ib-") || facts.identity_binding.is_ok();
     (facts.target.is_some() || check.category == Category::Cluster)
         && (check.category != Category::Access || asked)
+        && ib
 }
 
 /// Runs every applicable check of `table` on `facts`, grouped by category in table order.

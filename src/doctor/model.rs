@@ -163,6 +163,8 @@ pub struct IdentityFacts {
     pub client_id: String,
     /// The tenant ARM says the identity lives in.
     pub tenant_id: String,
+    /// Its service principal's object id (recognised where a client id belongs).
+    pub principal_id: String,
     pub credentials: Fact<Vec<Credential>>,
 }
 
@@ -219,9 +221,16 @@ pub struct Facts {
     pub exchange: Fact<Exchange>,
     /// `--can ACTION --scope SCOPE`: the identity's access there (src/doctor/can.rs).
     pub can: Fact<super::can::CanFacts>,
+    /// The AKS identity-binding path, when the pod asks for it (src/doctor/identity_binding.rs).
+    pub identity_binding: Fact<super::identity_binding::IbFacts>,
 }
 
 impl Facts {
+    /// The user-assigned identity the client id resolved to, when Azure was read and has one.
+    pub fn identity(&self) -> Option<&IdentityFacts> {
+        self.azure.as_ref().ok().and_then(|a| a.identity.as_ref())
+    }
+
     /// Facts with nothing gathered yet: each slot says so. Tests fill in what they need.
     pub fn empty(namespace: &str, now: i64) -> Facts {
         let na = || Gap::not_asked("not gathered");
@@ -249,6 +258,7 @@ impl Facts {
             azure: Err(na()),
             exchange: Err(na()),
             can: Err(na()),
+            identity_binding: Err(na()),
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::wi::{
     target::{Kind, Target},
 };
 
-fn api_err(
+pub(super) fn api_err(
     verb: &'static str,
     resource: &'static str,
     ns: Option<&str>,

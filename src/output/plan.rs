@@ -51,14 +51,24 @@ pub fn bind(r: &BindReport, out: &mut dyn Write) -> io::Result<()> {
     for n in &r.issuer.notes {
         writeln!(out, "          {n}")?;
     }
-    writeln!(
-        out,
-        "identity: {} in {}  client id {}  tenant {}",
-        r.identity.name,
-        r.identity.resource_group,
-        r.identity.client_id.as_deref().unwrap_or("(new)"),
-        r.identity.tenant_id.as_deref().unwrap_or("(new)")
-    )?;
+    match &r.application {
+        Some(a) => writeln!(
+            out,
+            "application: {}  client id {}  service principal {}  tenant {}",
+            a.display_name,
+            a.app_id.as_deref().unwrap_or("(new)"),
+            a.service_principal_id.as_deref().unwrap_or("(new)"),
+            r.identity.tenant_id.as_deref().unwrap_or("(new)")
+        )?,
+        None => writeln!(
+            out,
+            "identity: {} in {}  client id {}  tenant {}",
+            r.identity.name,
+            r.identity.resource_group,
+            r.identity.client_id.as_deref().unwrap_or("(new)"),
+            r.identity.tenant_id.as_deref().unwrap_or("(new)")
+        )?,
+    }
     writeln!(
         out,
         "subject:  system:serviceaccount:{}:{}",
@@ -77,6 +87,14 @@ pub fn unbind(r: &UnbindReport, out: &mut dyn Write) -> io::Result<()> {
         "issuer:   {}  (from {})",
         r.issuer.value, r.issuer.source
     )?;
+    if let Some(a) = &r.application {
+        writeln!(
+            out,
+            "application: {}  client id {}",
+            a.display_name,
+            a.app_id.as_deref().unwrap_or("")
+        )?;
+    }
     if let Some(i) = &r.identity {
         writeln!(
             out,

@@ -93,16 +93,34 @@ pub enum Op {
     },
     ServiceAccount,
     Workload(Target),
+    /// A Microsoft Graph write of an application-backed binding.
+    App(super::app_plan::AppOp),
+    /// An AKS identity binding: PUT and wait (`put`), or only wait for one already running.
+    IdentityBinding {
+        path: String,
+        put: bool,
+    },
+    ClusterRole {
+        name: String,
+    },
+    ClusterRoleBinding {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum StepKind {
     Identity,
+    Application,
+    ServicePrincipal,
     FederatedCredential,
     RoleAssignment,
     ServiceAccount,
     Workload,
+    IdentityBinding,
+    ClusterRole,
+    ClusterRoleBinding,
 }
 
 /// What bind wants of the tenant-id annotation.
@@ -354,15 +372,35 @@ pub fn credential_unbind_steps(
     existing: &[Credential],
     want: &Wanted,
 ) -> Vec<Step> {
-    let matching: Vec<&Credential> = existing
+    credential_delete_steps(
+        identity,
+        existing,
+        want,
+        |c| c,
+        |c| Op::DeleteCredential {
+            name: c.name.clone(),
+        },
+    )
+}
+
+/// A delete step for each of `owner`'s credentials with exactly this issuer and subject (or
+/// one unchanged step saying there is none); `op` is how its owner's API deletes one.
+pub fn credential_delete_steps<T>(
+    owner: &str,
+    existing: &[T],
+    want: &Wanted,
+    credential: impl Fn(&T) -> &Credential,
+    op: impl Fn(&T) -> Op,
+) -> Vec<Step> {
+    let matching: Vec<&T> = existing
         .iter()
-        .filter(|c| c.issuer == want.issuer && c.subject == want.subject)
+        .filter(|c| credential(c).issuer == want.issuer && credential(c).subject == want.subject)
         .collect();
     if matching.is_empty() {
         return vec![Step::noop(
             StepKind::FederatedCredential,
             Action::Unchanged,
-            format!("federated credential on {identity}"),
+            format!("federated credential on {owner}"),
             format!("none for issuer {} subject {}", want.issuer, want.subject),
         )];
     }
@@ -371,12 +409,10 @@ pub fn credential_unbind_steps(
         .map(|c| Step {
             kind: StepKind::FederatedCredential,
             action: Action::Delete,
-            target: format!("federated credential on {identity}: {}", c.name),
-            detail: format!("issuer {} subject {}", c.issuer, c.subject),
+            target: format!("federated credential on {owner}: {}", credential(c).name),
+            detail: format!("issuer {} subject {}", want.issuer, want.subject),
             body: None,
-            op: Some(Op::DeleteCredential {
-                name: c.name.clone(),
-            }),
+            op: Some(op(c)),
         })
         .collect()
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts test ground I on 127.0.0.1 with free ports: azure-emulator (issuer host), etcd,
 # kube-apiserver, kube-controller-manager, kwok (one fake node, kubectl exec), ground-agent
-# (scheduler + kubelet stand-in) and the real Azure Workload Identity webhook in two versions.
+# (scheduler + kubelet stand-in) and the real Azure Workload Identity webhook in two versions,
+# v1.6.0 once more with identity bindings enabled (its token proxy is played by the emulator).
 #
 #   tests/ground/up.sh [--dir DIR] [--owner-pid PID]
 #
@@ -83,11 +84,21 @@ port() { # VAR
   done
 }
 port EMU_PORT; port ETCD_PORT; port ETCD_PEER_PORT; port API_PORT; port KWOK_PORT; port WH_PORT; port WH_OLD_PORT
+port WH_IB_PORT; port IB_PROXY_PORT
 TENANT=$(cat /proc/sys/kernel/random/uuid)
 ISSUER_UUID=$(cat /proc/sys/kernel/random/uuid)
 ISSUER=https://127.0.0.1:$EMU_PORT/$TENANT/$ISSUER_UUID/
 API=https://127.0.0.1:$API_PORT
 NODE=azwi-node-0
+# AKS identity bindings: the webhook's custom token endpoint settings, as upstream's e2e sets
+# them (v1.6.0 scripts/ci-e2e.sh: suffix identity-binding, audience api://AKSIdentityBinding, a
+# 46-hex-digit SNI name, CA from the ConfigMap kube-root-ca.crt). The proxy is the emulator's
+# second port; pods run on the host's network, so the address is 127.0.0.1, not the
+# kubernetes Service.
+IB_AUDIENCE=api://AKSIdentityBinding
+IB_SNI=$(od -An -N23 -tx1 /dev/urandom | tr -d ' \n')
+IB_PROXY=https://127.0.0.1:$IB_PROXY_PORT
+IB_PROXY_USER=aks-identity-binding-proxy
 
 # --- PKI ------------------------------------------------------------------------------------
 ec_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
@@ -117,6 +128,10 @@ leaf() { # name subject eku [san]
   leaf webhook "/CN=azure-wi-webhook" serverAuth \
     "$SAN_LOCAL,DNS:azure-wi-webhook-webhook-service.azure-workload-identity-system.svc"
   leaf admin "/O=system:masters/CN=azwi-ground-admin" clientAuth
+  # The token proxy: serves under the SNI name (trusted through kube-root-ca.crt) and calls
+  # TokenReview/SubjectAccessReview as its own user (ClusterRole system:auth-delegator).
+  leaf ib-proxy "/CN=$IB_SNI" serverAuth "DNS:$IB_SNI"
+  leaf ib-proxy-client "/CN=$IB_PROXY_USER" clientAuth
   leaf limited "/CN=azwi-limited" clientAuth
   leaf apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$P/sa.key" 2>/dev/null
@@ -178,7 +193,9 @@ log_has() { grep -q "$2" "$DIR/logs/$1.log"; }
 
 # --- emulator, etcd, apiserver --------------------------------------------------------------
 start azure-emulator "$EMULATOR" --listen "127.0.0.1:$EMU_PORT" --tls-cert "$P/emulator.crt" --tls-key "$P/emulator.key" \
-  --trust-ca "$CA" --issuer-path "/$TENANT/$ISSUER_UUID/" --issuer-jwks-upstream "$API/openid/v1/jwks"
+  --trust-ca "$CA" --issuer-path "/$TENANT/$ISSUER_UUID/" --issuer-jwks-upstream "$API/openid/v1/jwks" \
+  --ib-proxy-listen "127.0.0.1:$IB_PROXY_PORT" --ib-proxy-cert "$P/ib-proxy.crt" --ib-proxy-key "$P/ib-proxy.key" \
+  --kube-apiserver "$API" --kube-ca "$CA" --kube-client-cert "$P/ib-proxy-client.crt" --kube-client-key "$P/ib-proxy-client.key"
 start etcd "$GROUND_BIN/etcd" --name ground --data-dir "$DIR/etcd" \
   --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
   --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
@@ -274,6 +291,15 @@ subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: User, name: azwi-limited}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
 ---
+# The identity-binding token proxy (the emulator) reviews pod tokens and asks RBAC.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: azwi-ground:$IB_PROXY_USER
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: $IB_PROXY_USER}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:auth-delegator"}
+---
 # As the Helm chart installs it: the webhook's settings, where tools (and bind) read its tenant.
 apiVersion: v1
 kind: Namespace
@@ -305,9 +331,11 @@ metadata:
     type: kwok
 ---
 EOF
-  webhook_config azure-wi-webhook-mutating-webhook-configuration "$WH_PORT" NotIn "v1.5.1, none"
+  webhook_config azure-wi-webhook-mutating-webhook-configuration "$WH_PORT" NotIn "v1.5.1, none, identity-binding"
   echo ---
   webhook_config azure-wi-webhook-mutating-webhook-configuration-v1-5-1 "$WH_OLD_PORT" In v1.5.1
+  echo ---
+  webhook_config azure-wi-webhook-mutating-webhook-configuration-identity-binding "$WH_IB_PORT" In identity-binding
 } >"$DIR/manifests/bootstrap.yaml"
 "${KUBECTL[@]}" apply -f "$DIR/manifests/bootstrap.yaml" >"$DIR/logs/bootstrap.log" 2>&1 ||
   failed bootstrap "kubectl apply -f $DIR/manifests/bootstrap.yaml"
@@ -346,6 +374,7 @@ EOF
 # ground's build does not, so they come the supported other way, the PROXY_IMAGE and
 # PROXY_INIT_IMAGE settings of pkg/config).
 REGISTRY=mcr.microsoft.com/oss/azure/workload-identity
+WH_ENV=() WH_ARGS=() # extra settings and flags for the next webhook() call
 webhook() { # piece binary port version
   local sock=$DIR/sock/$1.sock
   start "$1-forward" "$AGENT" forward "tcp:127.0.0.1:$3" "unix:$sock"
@@ -353,7 +382,7 @@ webhook() { # piece binary port version
   start "$1" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$DIR/webhook" KUBECONFIG="$DIR/kubeconfig" \
     AZURE_TENANT_ID="$TENANT" AZURE_ENVIRONMENT=AzureStackCloud AZURE_ENVIRONMENT_FILEPATH="$DIR/azure-environment.json" \
     PROXY_IMAGE="$REGISTRY/proxy:$4" PROXY_INIT_IMAGE="$REGISTRY/proxy-init:$4" \
-    POD_NAMESPACE=azure-workload-identity-system \
+    POD_NAMESPACE=azure-workload-identity-system "${WH_ENV[@]}" \
     unshare --net -- /bin/sh -c '
       ip link set lo up || exit 1
       "$1" forward "tcp:127.0.0.1:$2" "unix:$3" 2>>"$4" &
@@ -361,10 +390,17 @@ webhook() { # piece binary port version
       shift 5
       exec "$@"' netns "$AGENT" "$API_PORT" "$DIR/sock/api.sock" "$DIR/logs/$1-netns-forward.log" "$sock" \
     "$GROUND_BIN/$2" --webhook-cert-dir "$P/webhook" --disable-cert-rotation --log-level info \
-    --health-addr 127.0.0.1:9440 --metrics-addr 127.0.0.1:8095
+    --health-addr 127.0.0.1:9440 --metrics-addr 127.0.0.1:8095 "${WH_ARGS[@]}"
+  WH_ENV=() WH_ARGS=()
 }
 webhook azwi-webhook azwi-webhook "$WH_PORT" "$AZWI_VERSION"
 webhook azwi-webhook-old azwi-webhook-old "$WH_OLD_PORT" "$AZWI_OLD_VERSION"
+# The same v1.6.0 with identity bindings on: flags and settings of its Helm chart's
+# customTokenEndpoint values (deployment args, azure-wi-webhook-config ConfigMap keys).
+WH_ENV=(AZURE_KUBERNETES_TOKEN_PROXY="$IB_PROXY" AZURE_KUBERNETES_SNI_NAME="$IB_SNI"
+  AZURE_KUBERNETES_CA_CONFIGMAP_NAME=kube-root-ca.crt)
+WH_ARGS=(--custom-token-endpoint-annotation-suffix=identity-binding "--custom-token-endpoint-audience=$IB_AUDIENCE")
+webhook azwi-webhook-ib azwi-webhook "$WH_IB_PORT" "$AZWI_VERSION"
 
 start ground-agent env GROUND_AGENT_LOG=info KUBECONFIG="$DIR/kubeconfig" \
   "$AGENT" run --dir "$DIR" --node "$NODE" --pod-bin "$GROUND_DIR/pod-bin"
@@ -384,6 +420,7 @@ wait_for kube-controller-manager 30 "serviceaccount default/default" "${KUBECTL[
 wait_for kwok 20 "CRD execs.kwok.x-k8s.io established" "${KUBECTL[@]}" wait --for condition=Established --timeout 1s crd/execs.kwok.x-k8s.io
 wait_for azwi-webhook 30 "https://127.0.0.1:$WH_PORT/mutate-v1-pod" webhook_answers "$WH_PORT"
 wait_for azwi-webhook-old 30 "https://127.0.0.1:$WH_OLD_PORT/mutate-v1-pod" webhook_answers "$WH_OLD_PORT"
+wait_for azwi-webhook-ib 30 "https://127.0.0.1:$WH_IB_PORT/mutate-v1-pod" webhook_answers "$WH_IB_PORT"
 wait_for ground-agent 20 "initial pod list synced" log_has ground-agent "initial pod list synced"
 
 cat >"$DIR/env" <<EOF
@@ -401,6 +438,12 @@ AZWI_GROUND_WEBHOOK_OLD_VERSION=$AZWI_OLD_VERSION
 AZWI_GROUND_WEBHOOK_URL=https://127.0.0.1:$WH_PORT/mutate-v1-pod
 AZWI_GROUND_WEBHOOK_OLD_URL=https://127.0.0.1:$WH_OLD_PORT/mutate-v1-pod
 AZWI_GROUND_NODE=$NODE
+AZWI_GROUND_WEBHOOK_IB_URL=https://127.0.0.1:$WH_IB_PORT/mutate-v1-pod
+AZWI_GROUND_IB_NAMESPACE_LABEL=azwi.test/webhook=identity-binding
+AZWI_GROUND_IB_AUDIENCE=$IB_AUDIENCE
+AZWI_GROUND_IB_PROXY=$IB_PROXY
+AZWI_GROUND_IB_SNI=$IB_SNI
+AZWI_GROUND_IB_PROXY_USER=$IB_PROXY_USER
 EOF
 
 if [ -n "$OWNER" ]; then

@@ -20,26 +20,11 @@ use std::process::Command;
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::support::{Ground, azure::Sub};
+use crate::support::{self, Ground, azure::Sub};
 
-/// `$AZWI_AZ_VENV/bin/az` or setup.sh's default; missing = failure naming the fix.
+/// `$AZWI_AZ_VENV/bin/az` or setup.sh's default.
 fn az_bin() -> PathBuf {
-    let venv = std::env::var_os("AZWI_AZ_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-                .expect("HOME or XDG_CACHE_HOME");
-            cache.join("kubectl-azwi-ground/az-venv")
-        });
-    let az = venv.join("bin/az");
-    assert!(
-        az.is_file(),
-        "Azure CLI not found at {}: run tests/python/setup.sh",
-        az.display()
-    );
-    az
+    support::venv_program("AZWI_AZ_VENV", "az-venv", "az")
 }
 
 /// One az "installation": its own config dir, the emulator registered as its cloud.

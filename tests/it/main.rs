@@ -11,6 +11,8 @@ mod exchange;
 mod exec_login;
 mod graph;
 mod ground;
+mod identity_binding_ground;
 mod inspect;
 mod output;
 mod tour;
+mod wire;

@@ -129,6 +129,7 @@ async fn one_final_line_when_piped_or_json() {
         let b = s.spawn(|| run_plugin(&json_args, &env));
         (a.join().unwrap(), b.join().unwrap())
     });
+    let json_report = b.1.clone();
     for (what, (code, out, err)) in [("table", a), ("json", b)] {
         assert_eq!(code, 0, "{what}: {out}\n{err}");
         assert!(!out.contains(WAITING), "{what}: never on stdout: {out}");
@@ -137,8 +138,7 @@ async fn one_final_line_when_piped_or_json() {
         assert!(!err.contains('\r'), "{what}: nothing redrawn: {err:?}");
         assert!(lines[0].ends_with("s)"), "{}", lines[0]);
     }
-    let (_, out, _) = run_plugin(&json_args, &env);
-    let v: Value = serde_json::from_str(&out).expect("stdout is the JSON report alone");
+    let v: Value = serde_json::from_str(&json_report).expect("stdout is the JSON report alone");
     assert_eq!(v["namespace"], ns.as_str());
 }
 

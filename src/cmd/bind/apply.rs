@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::ServiceAccount;
+
 use super::{
     BindReport,
     plan::service_account_step,
-    read::{Checked, Facts},
+    read::{Checked, ClusterFacts, Facts},
     summary,
 };
 use crate::{
@@ -58,16 +60,19 @@ async fn azure(az: &AzureCtx, report: &mut BindReport) -> Result<(), Error> {
                     .principal_id
                     .clone()
                     .expect("the identity exists by now");
-                let name = authz::assignment_name(&scope, &role_definition_id, &principal);
-                let body = AssignmentBody::for_bind(&role_definition_id, &principal, &subject);
-                // A brand-new principal takes a while to replicate to Authorization: wait for it.
-                let patience = Duration::from_secs(if identity_created { 120 } else { 30 });
-                az.arm
-                    .put_assignment(&scope, &name, &body, patience)
-                    .await?;
-                let step = &mut report.steps[i];
-                step.body = Some(serde_json::to_value(&body).expect("JSON body"));
-                step.detail = format!("for principal {principal} (assignment {name})");
+                let role = Role {
+                    scope: &scope,
+                    definition: &role_definition_id,
+                    subject: &subject,
+                };
+                assign_role(
+                    az,
+                    &role,
+                    &principal,
+                    identity_created,
+                    &mut report.steps[i],
+                )
+                .await?;
             }
             _ => {}
         }
@@ -75,8 +80,42 @@ async fn azure(az: &AzureCtx, report: &mut BindReport) -> Result<(), Error> {
     Ok(())
 }
 
+/// One `--role` at its scope, for the binding's subject.
+pub(super) struct Role<'a> {
+    pub scope: &'a str,
+    pub definition: &'a str,
+    pub subject: &'a str,
+}
+
+/// Assigns `role` to `principal`, and records what was sent on its step. A brand-new principal
+/// (a created identity or service principal) takes a while to replicate to Authorization, which
+/// answers PrincipalNotFound meanwhile: wait for it, boundedly.
+pub(super) async fn assign_role(
+    az: &AzureCtx,
+    role: &Role<'_>,
+    principal: &str,
+    fresh: bool,
+    step: &mut Step,
+) -> Result<(), Error> {
+    let name = authz::assignment_name(role.scope, role.definition, principal);
+    let body = AssignmentBody::for_bind(role.definition, principal, role.subject);
+    let patience = Duration::from_secs(if fresh { 120 } else { 30 });
+    az.arm
+        .put_assignment(role.scope, &name, &body, patience)
+        .await?;
+    step.body = Some(serde_json::to_value(&body).expect("JSON body"));
+    step.detail = format!("for principal {principal} (assignment {name})");
+    Ok(())
+}
+
 /// The cluster, now that Azure holds the credential.
-async fn cluster(ctx: &Ctx, report: &mut BindReport, c: &Checked, f: &Facts) -> Result<(), Error> {
+pub(super) async fn cluster(
+    ctx: &Ctx,
+    report: &mut BindReport,
+    c: &Checked,
+    sa: Option<&ServiceAccount>,
+    facts: &ClusterFacts,
+) -> Result<(), Error> {
     let k = &ctx.kube;
     let ns = report.namespace.clone();
     for i in 0..report.steps.len() {
@@ -86,7 +125,7 @@ async fn cluster(ctx: &Ctx, report: &mut BindReport, c: &Checked, f: &Facts) -> 
         match report.steps[i].op.clone() {
             Some(Op::ServiceAccount) => {
                 // Recomputed: a new identity's client id and tenant are only known now.
-                let fresh: Step = service_account_step(c, f, &report.identity);
+                let fresh: Step = service_account_step(c, sa, facts, &report.identity);
                 let body = fresh.body.as_ref();
                 match fresh.action {
                     Action::Create => {
@@ -121,5 +160,5 @@ pub(super) async fn apply(
     f: &Facts,
 ) -> Result<(), Error> {
     azure(az, report).await?;
-    cluster(ctx, report, c, f).await
+    cluster(ctx, report, c, f.sa.as_ref(), &f.cluster).await
 }

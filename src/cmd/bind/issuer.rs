@@ -15,10 +15,14 @@ use crate::{
 /// The AKS cluster the issuer was looked up on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AksCluster {
+    /// The ARM resource id (identity bindings are its children).
+    pub id: String,
     pub name: String,
     pub resource_group: String,
     /// `oidcIssuerProfile.issuerURL`; none while the OIDC issuer is disabled.
     pub issuer: Option<String>,
+    /// Why identity bindings cannot serve it (API server VNet integration), if so.
+    pub identity_binding_refusal: Option<String>,
 }
 
 impl AksCluster {
@@ -32,6 +36,8 @@ impl AksCluster {
             .unwrap_or(&"")
             .to_string();
         AksCluster {
+            id: id.to_string(),
+            identity_binding_refusal: crate::wi::identity_binding::cluster_refusal(mc),
             name: mc["name"].as_str().unwrap_or_default().to_string(),
             resource_group,
             issuer: mc
@@ -196,7 +202,11 @@ pub(super) async fn check_served(report: &IssuerReport) -> Result<(), Error> {
 }
 
 /// `--cluster NAME|RESOURCE-ID`: the AKS cluster, which must exist.
-async fn aks_cluster(az: &AzureCtx, cluster: &str, rg: Option<&str>) -> Result<AksCluster, Error> {
+pub(super) async fn aks_cluster(
+    az: &AzureCtx,
+    cluster: &str,
+    rg: Option<&str>,
+) -> Result<AksCluster, Error> {
     let id = if cluster.starts_with('/') {
         cluster.to_string()
     } else {
@@ -223,7 +233,7 @@ async fn aks_cluster(az: &AzureCtx, cluster: &str, rg: Option<&str>) -> Result<A
 
 /// The AKS cluster whose API server FQDN is the kube context's server, if any; a failure to
 /// list clusters (no permission, not AKS) just means this source is not used.
-async fn aks_cluster_by_server(az: &AzureCtx, server: &str) -> Option<AksCluster> {
+pub(crate) async fn aks_cluster_by_server(az: &AzureCtx, server: &str) -> Option<AksCluster> {
     let host = server
         .trim_start_matches("https://")
         .split([':', '/'])

@@ -4,14 +4,17 @@
 //! prints it), and `apply` writes them, Azure first, so a refused permission leaves the cluster
 //! untouched.
 
+mod app;
 mod apply;
+mod identity_binding;
 mod issuer;
 mod plan;
 mod read;
 
 use serde::Serialize;
 
-pub(crate) use issuer::{IssuerQuery, find_issuer};
+pub(crate) use app::{AppSummary, app_credential, find_app, not_found as app_not_found};
+pub(crate) use issuer::{IssuerQuery, aks_cluster_by_server as aks_by_server, find_issuer};
 pub(crate) use read::{forbidden, resolve_identity, summary, validate_workload};
 
 use crate::{
@@ -32,6 +35,9 @@ pub struct BindReport {
     pub service_account: String,
     pub issuer: IssuerReport,
     pub identity: IdentitySummary,
+    /// With `--app`: the Entra application behind `identity` (src/cmd/bind/app.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<app::AppSummary>,
     pub steps: Vec<Step>,
     pub warnings: Vec<String>,
     pub next: Vec<String>,
@@ -61,6 +67,14 @@ pub struct IdentitySummary {
 }
 
 pub async fn run(ctx: &Ctx, args: &BindArgs) -> Result<BindReport, Error> {
+    if args.app.is_some() {
+        let (mut report, sa_users) = app::run(ctx, args).await?;
+        report.next = next_steps(&report, &sa_users);
+        return Ok(report);
+    }
+    if args.identity_binding {
+        return identity_binding::run(ctx, args).await;
+    }
     let input = read::check(ctx, args)?;
     let (az, facts) = read::gather(ctx, args, &input).await?;
     let mut report = plan::plan(&input, args, &facts)?;
@@ -71,8 +85,24 @@ pub async fn run(ctx: &Ctx, args: &BindArgs) -> Result<BindReport, Error> {
     Ok(report)
 }
 
+/// `kubectl rollout status` for each written workload whose pods the change rolls (a Job or
+/// CronJob takes it at its next run: nothing to watch).
+fn rollout_hints(r: &BindReport) -> Vec<String> {
+    r.steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Workload && s.action.writes())
+        .filter(|s| s.detail.contains("rolls the pods"))
+        .map(|s| {
+            format!(
+                "watch {} roll: `kubectl rollout status {} -n {}`",
+                s.target, s.target, r.namespace
+            )
+        })
+        .collect()
+}
+
 /// What to do next, each a command that works as printed.
-fn next_steps(r: &BindReport, sa_users: &[read::SaUser]) -> Vec<String> {
+pub(crate) fn next_steps(r: &BindReport, sa_users: &[read::SaUser]) -> Vec<String> {
     let ns = &r.namespace;
     let mut next = Vec::new();
     let writes = |kind| r.steps.iter().any(|s| s.kind == kind && s.action.writes());
@@ -84,15 +114,7 @@ fn next_steps(r: &BindReport, sa_users: &[read::SaUser]) -> Vec<String> {
         .iter()
         .filter(|s| s.kind == StepKind::Workload && s.action.writes())
         .collect();
-    for s in patched
-        .iter()
-        .filter(|s| s.detail.contains("rolls the pods"))
-    {
-        next.push(format!(
-            "watch {} roll: `kubectl rollout status {} -n {ns}`",
-            s.target, s.target
-        ));
-    }
+    next.extend(rollout_hints(r));
     let sa_changed = r
         .steps
         .iter()

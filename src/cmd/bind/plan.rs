@@ -1,9 +1,11 @@
 //! Bind's plan step, pure: the facts read become the steps a real run takes, each with the
 //! exact body it writes and its own data (`Op`), so apply never pairs one list with another.
 
+use k8s_openapi::api::core::v1::ServiceAccount;
+
 use super::{
     BindReport, IdentitySummary,
-    read::{Checked, Facts},
+    read::{Checked, ClusterFacts, Facts, RoleFact, WorkloadFacts},
     summary,
 };
 use crate::{
@@ -93,8 +95,12 @@ fn credential_step(
 }
 
 /// One step per role at the scope, each carrying its own role and scope.
-fn role_steps(identity: &IdentitySummary, f: &Facts, subject: &str) -> Vec<Step> {
-    f.roles
+pub(super) fn role_steps(
+    identity: &IdentitySummary,
+    roles: &[RoleFact],
+    subject: &str,
+) -> Vec<Step> {
+    roles
         .iter()
         .map(|r| {
             let action = if r.assigned {
@@ -131,13 +137,16 @@ fn role_steps(identity: &IdentitySummary, f: &Facts, subject: &str) -> Vec<Step>
 }
 
 /// The ServiceAccount step for `identity` (recomputed at apply for a new identity).
-pub(super) fn service_account_step(c: &Checked, f: &Facts, identity: &IdentitySummary) -> Step {
-    let current =
-        f.sa.as_ref()
-            .map(|s| s.metadata.annotations.clone().unwrap_or_default());
+pub(super) fn service_account_step(
+    c: &Checked,
+    sa: Option<&ServiceAccount>,
+    cluster: &ClusterFacts,
+    identity: &IdentitySummary,
+) -> Step {
+    let current = sa.map(|s| s.metadata.annotations.clone().unwrap_or_default());
     let tenant = plan::tenant_annotation(
         identity.tenant_id.as_deref(),
-        f.cluster.webhook_tenant.as_deref(),
+        cluster.webhook_tenant.as_deref(),
         current
             .as_ref()
             .and_then(|a| a.get(keys::TENANT_ID_ANNOTATION))
@@ -153,6 +162,28 @@ pub(super) fn service_account_step(c: &Checked, f: &Facts, identity: &IdentitySu
         current.as_ref(),
         &plan::owned_annotations(&client_id, tenant, c.expiration),
     )
+}
+
+/// One step per `--workload`: its pod template labelled and pointed at the ServiceAccount.
+pub(super) fn workload_steps(c: &Checked, workloads: &[WorkloadFacts]) -> Vec<Step> {
+    workloads
+        .iter()
+        .map(|w| {
+            let template = plan::template_path(w.target.kind)
+                .iter()
+                .try_fold(&w.obj, |v, k| v.get(*k));
+            plan::workload_step(
+                &WorkloadPlan {
+                    target: &w.target,
+                    namespace: &c.ns,
+                    template,
+                    rollout: &w.rollout,
+                },
+                &c.sa,
+                true,
+            )
+        })
+        .collect()
 }
 
 pub(super) fn plan(c: &Checked, args: &BindArgs, f: &Facts) -> Result<BindReport, Error> {
@@ -174,29 +205,21 @@ pub(super) fn plan(c: &Checked, args: &BindArgs, f: &Facts) -> Result<BindReport
         cred_name,
         args.credential_name.as_ref().map(|_| default_name.as_str()),
     )?);
-    steps.extend(role_steps(&identity, f, &subject));
-    steps.push(service_account_step(c, f, &identity));
-    for w in &f.workloads {
-        let template = plan::template_path(w.target.kind)
-            .iter()
-            .try_fold(&w.obj, |v, k| v.get(*k));
-        steps.push(plan::workload_step(
-            &WorkloadPlan {
-                target: &w.target,
-                namespace: ns,
-                template,
-                rollout: &w.rollout,
-            },
-            &c.sa,
-            true,
-        ));
-    }
+    steps.extend(role_steps(&identity, &f.roles, &subject));
+    steps.push(service_account_step(
+        c,
+        f.sa.as_ref(),
+        &f.cluster,
+        &identity,
+    ));
+    steps.extend(workload_steps(c, &f.workloads));
     Ok(BindReport {
         dry_run: args.dry_run,
         namespace: ns.to_string(),
         service_account: c.sa.clone(),
         issuer: f.issuer.clone(),
         identity,
+        application: None,
         steps,
         warnings: f
             .cluster

@@ -27,7 +27,8 @@ use crate::{
 pub(super) struct Checked {
     pub ns: String,
     pub sa: String,
-    pub identity: IdentityRef,
+    /// `None` with `--app` (src/cmd/bind/app.rs).
+    pub identity: Option<IdentityRef>,
     pub resource_group: Option<String>,
     pub workloads: Vec<Target>,
     pub issuer: Option<String>,
@@ -36,17 +37,21 @@ pub(super) struct Checked {
 
 pub(super) fn check(ctx: &Ctx, args: &BindArgs) -> Result<Checked, InputError> {
     let sa = names::object_name("service account name", &args.service_account)?;
-    let identity = IdentityRef::parse(&args.identity)?;
+    let identity = args
+        .identity
+        .as_deref()
+        .map(IdentityRef::parse)
+        .transpose()?;
     let resource_group = args
         .resource_group
         .as_deref()
         .map(identity::resource_group)
         .transpose()?;
     if args.create_identity {
-        if !matches!(identity, IdentityRef::Name { .. }) {
+        if !matches!(identity, Some(IdentityRef::Name { .. })) {
             return Err(InputError::new(
                 "identity",
-                &args.identity,
+                args.identity.as_deref().unwrap_or_default(),
                 "a name with --create-identity (a client id or resource id names an identity that exists)",
             ));
         }
@@ -107,7 +112,7 @@ pub(super) fn check(ctx: &Ctx, args: &BindArgs) -> Result<Checked, InputError> {
 
 /// Whether pods in the namespace would be mutated, as far as the cluster says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Injection {
+pub(crate) enum Injection {
     Unchecked(String),
     NotInstalled,
     NotServing,
@@ -143,7 +148,7 @@ impl Injection {
 }
 
 /// What the cluster says about injection: the installs serving the namespace, and the webhook's tenant.
-pub(super) struct ClusterFacts {
+pub(crate) struct ClusterFacts {
     pub injection: Injection,
     pub webhook_tenant: Option<String>,
 }
@@ -280,7 +285,7 @@ async fn workload_facts(
 /// The workloads whose pods run as `sa`, named by their top owner (for the next steps).
 /// Deployment pods are named through their ReplicaSet: the Deployment controller names a
 /// ReplicaSet `<deployment>-<pod-template-hash>` and labels its pods with that hash.
-async fn sa_users(k: &Kube, ns: &str, sa: &str) -> Vec<SaUser> {
+pub(super) async fn sa_users(k: &Kube, ns: &str, sa: &str) -> Vec<SaUser> {
     let Ok(pods) = k.pods_of_service_account(ns, sa).await else {
         return Vec::new();
     };
@@ -407,7 +412,7 @@ pub(crate) fn summary(i: &Identity) -> IdentitySummary {
 }
 
 /// Wave 1: what depends only on the input. Stops on a missing permission or a bad workload.
-async fn wave_one(
+pub(super) async fn wave_one(
     ctx: &Ctx,
     c: &Checked,
 ) -> Result<
@@ -460,7 +465,7 @@ async fn wave_one(
 }
 
 /// Each `--role` at `--scope`: its definition, and whether the principal has it already.
-async fn role_facts(
+pub(super) async fn role_facts(
     az: &AzureCtx,
     args: &BindArgs,
     principal: Option<&str>,
@@ -493,6 +498,26 @@ async fn role_facts(
     futures::future::try_join_all(lookups).await
 }
 
+/// Where bind looks for the issuer (the flag, the AKS cluster, the cluster itself).
+pub(super) fn issuer_query<'a>(
+    args: &'a BindArgs,
+    c: &'a Checked,
+    sa_exists: bool,
+) -> issuer::IssuerQuery<'a> {
+    issuer::IssuerQuery {
+        flag: c.issuer.as_deref(),
+        cluster: args.cluster.as_deref(),
+        cluster_rg: args
+            .cluster_resource_group
+            .as_deref()
+            .or(c.resource_group.as_deref()),
+        ns: &c.ns,
+        sa: &c.sa,
+        sa_exists,
+        for_entra: true,
+    }
+}
+
 pub(super) async fn gather(
     ctx: &Ctx,
     args: &BindArgs,
@@ -503,23 +528,12 @@ pub(super) async fn gather(
 
     // Wave 2: what depends on wave 1 (the login, whether the SA exists), concurrently.
     let (identity, issuer, sa_users) = tokio::join!(
-        resolve_identity(&az, &c.identity, c.resource_group.as_deref()),
-        issuer::find_issuer(
-            ctx,
-            Some(&az),
-            issuer::IssuerQuery {
-                flag: c.issuer.as_deref(),
-                cluster: args.cluster.as_deref(),
-                cluster_rg: args
-                    .cluster_resource_group
-                    .as_deref()
-                    .or(c.resource_group.as_deref()),
-                ns,
-                sa: &c.sa,
-                sa_exists: sa.is_some(),
-                for_entra: true,
-            }
+        resolve_identity(
+            &az,
+            c.identity.as_ref().expect("an identity without --app"),
+            c.resource_group.as_deref()
         ),
+        issuer::find_issuer(ctx, Some(&az), issuer_query(args, c, sa.is_some())),
         async {
             match &sa {
                 Some(_) => sa_users(&ctx.kube, ns, &c.sa).await,

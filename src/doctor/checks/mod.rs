@@ -6,6 +6,7 @@
 mod app;
 mod azure;
 mod cluster;
+mod identity_binding;
 mod pod;
 mod service_account;
 mod token;
@@ -152,6 +153,49 @@ pub const CHECKS: &[Check] = &[
         category: Category::Azure,
         title: "the identity has room for federated credentials",
         run: azure::azure_credential_count,
+    },
+    // The AKS identity-binding path: shown only when the pod takes it (src/doctor/mod.rs).
+    Check {
+        id: "ib-annotation",
+        category: Category::Pod,
+        title: "the pod asks for the identity binding (azure.workload.identity/use-identity-binding)",
+        run: identity_binding::ib_annotation,
+    },
+    Check {
+        id: "ib-env",
+        category: Category::Pod,
+        title: "the app has AZURE_KUBERNETES_TOKEN_PROXY, _SNI_NAME and _CA_FILE (not also _CA_DATA)",
+        run: identity_binding::ib_env,
+    },
+    Check {
+        id: "ib-token-audience",
+        category: Category::Token,
+        title: "the token's audience is api://AKSIdentityBinding",
+        run: identity_binding::ib_token_audience,
+    },
+    Check {
+        id: "ib-rbac",
+        category: Category::ServiceAccount,
+        title: "RBAC lets the service account use-managed-identity on the client id",
+        run: identity_binding::ib_rbac,
+    },
+    Check {
+        id: "ib-arm-binding",
+        category: Category::Azure,
+        title: "the cluster's identity binding of the identity Succeeded",
+        run: identity_binding::ib_arm_binding,
+    },
+    Check {
+        id: "ib-managed-credential",
+        category: Category::Azure,
+        title: "AKS's credential aks-identity-binding is on the identity",
+        run: identity_binding::ib_managed_credential,
+    },
+    Check {
+        id: "ib-mixed",
+        category: Category::Azure,
+        title: "one path per service account (no classic credential beside the binding)",
+        run: identity_binding::ib_mixed,
     },
     // --can ACTION --scope SCOPE (src/doctor/can.rs).
     Check {

@@ -28,6 +28,7 @@ use crate::{
 
 pub const CID: &str = "11111111-1111-1111-1111-111111111111";
 pub const TENANT: &str = "22222222-2222-2222-2222-222222222222";
+pub const PRINCIPAL: &str = "33333333-3333-3333-3333-333333333333";
 pub const ISS: &str = "https://oidc.example/t/u/";
 pub const NOW: i64 = 1_800_000_000;
 pub const TOKEN_FILE: &str = "/var/run/secrets/azure/wi/token/azure-identity-token";
@@ -128,6 +129,7 @@ pub fn good() -> Facts {
             id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id".into(),
             client_id: CID.into(),
             tenant_id: TENANT.into(),
+            principal_id: PRINCIPAL.into(),
             credentials: Ok(vec![cred(ISS, "system:serviceaccount:ns:wi")]),
         }),
         identities_seen: 1,

@@ -279,14 +279,28 @@ pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> Result<(Facts, Stats), Error> {
         f.token = read.token;
         exchange_input = read.exchange;
     }
-    f.exchange = container::exchange(ctx, ask.exchange, exchange_input, http.as_ref(), &n).await;
+    // The exchange and, only on the identity-binding path, its reads (wave 3,
+    // src/doctor/identity_binding.rs) need what was read so far, not each other: at once.
+    let (exchange, ib) = tokio::join!(
+        container::exchange(ctx, ask.exchange, exchange_input, http.as_ref(), &n),
+        super::identity_binding::gather(ctx, &f),
+    );
+    f.exchange = exchange;
+    let mut waves = 2;
+    let mut arm_calls = arm_calls;
+    if let Some((ib, kube, arm)) = ib {
+        f.identity_binding = Ok(ib);
+        n.kube.fetch_add(kube, Ordering::Relaxed);
+        arm_calls += arm;
+        waves = 3;
+    }
 
     let stats = Stats {
         kube_calls: n.kube.load(Ordering::Relaxed),
         arm_calls,
         http_calls: n.http.load(Ordering::Relaxed),
         execs: n.execs.load(Ordering::Relaxed),
-        waves: 2,
+        waves,
         gather_ms: started.elapsed().as_millis() as u64,
         rounds: 1,
     };
@@ -571,6 +585,7 @@ fn resolve_owner(
             ));
             if let (Some(OwnerRead::ReplicaSets(Ok(sets))), Some(w)) = (read, workload) {
                 let uid = w.metadata.uid.as_deref();
+                let current = revision(w);
                 f.workload_objects.extend(
                     sets.iter()
                         .filter(|rs| {
@@ -580,12 +595,26 @@ fn resolve_owner(
                                 .flatten()
                                 .any(|o| Some(o.uid.as_str()) == uid)
                         })
+                        // Only the current template's ReplicaSet: during a rollout the one
+                        // being replaced keeps retrying (and failing) until the new pods are
+                        // ready, and its refusals say nothing about the fixed template.
+                        .filter(|rs| current.is_none() || revision(rs) == current)
                         .filter_map(|rs| rs.metadata.name.clone())
                         .map(|name| ("ReplicaSet".to_string(), name)),
                 );
             }
         }
     }
+}
+
+/// The rollout revision the Deployment controller stamps on a Deployment and on the
+/// ReplicaSet of its current template.
+fn revision(o: &DynamicObject) -> Option<&str> {
+    o.metadata
+        .annotations
+        .as_ref()?
+        .get("deployment.kubernetes.io/revision")
+        .map(String::as_str)
 }
 
 /// The binding's (issuer, subject) as the cluster's tokens carry them, if known yet.
@@ -644,6 +673,7 @@ async fn azure_facts(
             id: i.id.clone(),
             client_id: i.properties.client_id.clone(),
             tenant_id: i.properties.tenant_id.clone(),
+            principal_id: i.properties.principal_id.clone(),
             credentials,
         });
     let principal_mixup = all
@@ -666,4 +696,51 @@ async fn azure_facts(
         az.arm.calls() + az.graph.calls(),
         can,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::api::ObjectMeta;
+    use serde_json::json;
+
+    fn object(name: &str, uid: &str, revision: &str, owner_uid: Option<&str>) -> DynamicObject {
+        let mut meta = json!({
+            "name": name, "namespace": "ns", "uid": uid,
+            "annotations": {"deployment.kubernetes.io/revision": revision},
+        });
+        if let Some(o) = owner_uid {
+            meta["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "Deployment",
+                "name": "web", "uid": o, "controller": true}]);
+        }
+        DynamicObject {
+            types: None,
+            metadata: serde_json::from_value::<ObjectMeta>(meta).unwrap(),
+            data: json!({}),
+        }
+    }
+
+    /// A Deployment mid-rollout (revision 2 fixes what revision 1's ReplicaSet is still being
+    /// refused for): only the current revision's ReplicaSet is where its pods' refusals count.
+    #[test]
+    fn a_rollouts_old_replica_set_is_not_the_workloads() {
+        let deploy = object("web", "d-1", "2", None);
+        let sets = vec![
+            object("web-old", "rs-1", "1", Some("d-1")),
+            object("web-new", "rs-2", "2", Some("d-1")),
+            object("other-new", "rs-3", "2", Some("d-9")),
+        ];
+        let mut f = Facts::empty("ns", 0);
+        let target = Target::parse("deploy/web").unwrap();
+        resolve_owner(
+            &mut f,
+            Some(&target),
+            Some(&deploy),
+            Some(OwnerRead::ReplicaSets(Ok(sets))),
+        );
+        assert_eq!(
+            f.workload_objects,
+            vec![("ReplicaSet".to_string(), "web-new".to_string())]
+        );
+    }
 }

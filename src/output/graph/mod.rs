@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::{
     inspect::{CredentialState, InspectReport, PodCounts, Row},
-    wi::{credential, keys},
+    wi::{credential, keys, names},
 };
 
 pub mod dot;
@@ -112,11 +112,7 @@ pub struct Edge {
 /// A node id: a readable part and a hash of the full key (FNV-1a, stable across runs and
 /// platforms), so two names that read alike never share an id.
 pub fn node_id(prefix: &str, key: &[&str]) -> String {
-    let mut hash: u32 = 0x811c_9dc5;
-    for b in key.join("\u{0}").bytes() {
-        hash ^= u32::from(b);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
+    let hash = names::fnv1a64(key.join("\u{0}").as_bytes()) as u32;
     let readable: String = key
         .last()
         .copied()

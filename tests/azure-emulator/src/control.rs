@@ -86,6 +86,10 @@ pub fn router(st: Shared) -> Router {
             "/_emulator/clients/{client}/token-requests",
             get(token_requests),
         )
+        .route(
+            "/_emulator/clients/{client}/graph-writes",
+            get(graph_writes),
+        )
         .merge(authz::routes())
         .merge(aks::routes())
         .with_state(st)
@@ -538,6 +542,16 @@ async fn token_requests(State(st): State<Shared>, Path(client): Path<String>) ->
     let n = st
         .world()
         .token_requests
+        .get(&client.to_ascii_lowercase())
+        .copied()
+        .unwrap_or(0);
+    ok(json!({"clientId": client, "count": n}))
+}
+
+async fn graph_writes(State(st): State<Shared>, Path(client): Path<String>) -> Reply {
+    let n = st
+        .world()
+        .graph_writes
         .get(&client.to_ascii_lowercase())
         .copied()
         .unwrap_or(0);

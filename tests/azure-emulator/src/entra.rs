@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::jwt;
 use crate::store::{App, Fic, MismatchCodes, Settings, Shared, World, guid, secs};
 
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Clock skew Entra tolerates on assertion exp/nbf.
 const SKEW_SECS: i64 = 300;
 pub const TOKEN_LIFETIME: i64 = 3599;
@@ -555,6 +555,9 @@ fn usable(app: &App, not_found: &impl Fn() -> EntraError) -> Result<(), EntraErr
 /// Fetch `{iss}/.well-known/openid-configuration` (exactly one `/` joined, as Entra does) and
 /// its `jwks_uri`, anonymously over https.
 async fn fetch_issuer_keys(st: &Shared, iss: &str) -> Result<Value, EntraError> {
+    if crate::ib_proxy::is_binding_issuer(iss) {
+        return Ok(crate::ib_proxy::binding_issuer_keys(st));
+    }
     let discovery = format!(
         "{}/.well-known/openid-configuration",
         iss.trim_end_matches('/')

@@ -7,8 +7,10 @@ pub mod arm;
 pub mod control;
 pub mod entra;
 pub mod graph;
+pub mod ib_proxy;
 pub mod issuer;
 pub mod jwt;
+pub mod kube;
 pub mod proxy;
 pub mod store;
 pub mod tls;
@@ -57,6 +59,18 @@ pub struct Config {
     /// Extra CA (PEM) trusted for outbound https: issuer discovery and JWKS fetches.
     pub trust_ca_pem: Option<String>,
     pub issuer: Option<IssuerConfig>,
+    pub ib_proxy: Option<IbProxyConfig>,
+}
+
+/// The AKS identity-binding token proxy (src/ib_proxy.rs) on a port of its own.
+#[derive(Clone, Debug)]
+pub struct IbProxyConfig {
+    pub listen: SocketAddr,
+    /// Serving certificate (names the SNI the pods are given) and key, PEM files.
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    /// The cluster's API server, for TokenReview and SubjectAccessReview.
+    pub kube: kube::KubeConfig,
 }
 
 impl Default for Config {
@@ -67,6 +81,7 @@ impl Default for Config {
             tls_key: None,
             trust_ca_pem: None,
             issuer: None,
+            ib_proxy: None,
         }
     }
 }
@@ -77,8 +92,73 @@ pub struct Emulator {
     ca_pem: String,
     addr: SocketAddr,
     state: Shared,
+    _server: Listener,
+    /// The identity-binding proxy's address and listener, when configured.
+    ib_proxy: Option<(SocketAddr, Listener)>,
+}
+
+/// An accept loop and the connections it serves; both stop when dropped.
+struct Listener {
     task: tokio::task::JoinHandle<()>,
     conns: Arc<Mutex<tokio::task::JoinSet<()>>>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.task.abort();
+        if let Ok(mut c) = self.conns.lock() {
+            c.abort_all();
+        }
+    }
+}
+
+/// Serves `app` over TLS on `listener`, one task per connection. With `connect_proxy`, a
+/// connection that does not start with a TLS ClientHello (0x16) is a proxy request first
+/// (`CONNECT` to a proxied host, src/proxy.rs).
+fn serve(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    app: Router,
+    connect_proxy: bool,
+) -> Listener {
+    let conns = Arc::new(Mutex::new(tokio::task::JoinSet::new()));
+    let set = conns.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            let fut = async move {
+                if connect_proxy {
+                    let mut first = [0u8; 1];
+                    match tcp.peek(&mut first).await {
+                        Ok(1) if first[0] != 0x16 => {
+                            if !proxy::accept_connect(&mut tcp).await {
+                                return;
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(_) => return,
+                    }
+                }
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let svc = TowerToHyperService::new(app);
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .http1_only()
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .await;
+            };
+            if let Ok(mut set) = set.lock() {
+                // Reap finished connections so the set does not grow without bound.
+                while set.try_join_next().is_some() {}
+                set.spawn(fut);
+            }
+        }
+    });
+    Listener { task, conns }
 }
 
 impl Emulator {
@@ -97,14 +177,9 @@ impl Emulator {
     pub fn state(&self) -> &Shared {
         &self.state
     }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        self.task.abort();
-        if let Ok(mut c) = self.conns.lock() {
-            c.abort_all();
-        }
+    /// `https://127.0.0.1:PORT` of the identity-binding proxy, when configured.
+    pub fn ib_proxy_url(&self) -> Option<String> {
+        self.ib_proxy.as_ref().map(|(a, _)| format!("https://{a}"))
     }
 }
 
@@ -154,53 +229,30 @@ pub async fn spawn(config: Config) -> Result<Emulator, Error> {
 
     let app = control::router(state.clone())
         .merge(Router::new().fallback(dispatch).with_state(state.clone()));
-    let acceptor = TlsAcceptor::from(server_cfg);
-    let conns = Arc::new(Mutex::new(tokio::task::JoinSet::new()));
-    let conns2 = conns.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                continue;
-            };
-            let acceptor = acceptor.clone();
-            let app = app.clone();
-            let fut = async move {
-                let mut tcp = tcp;
-                // A TLS ClientHello starts with 0x16; anything else is a proxy request.
-                let mut first = [0u8; 1];
-                match tcp.peek(&mut first).await {
-                    Ok(1) if first[0] != 0x16 => {
-                        if !proxy::accept_connect(&mut tcp).await {
-                            return;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(_) => return,
-                }
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let svc = TowerToHyperService::new(app);
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .http1_only()
-                    .serve_connection(TokioIo::new(tls), svc)
-                    .await;
-            };
-            if let Ok(mut set) = conns2.lock() {
-                // Reap finished connections so the set does not grow without bound.
-                while set.try_join_next().is_some() {}
-                set.spawn(fut);
-            }
-        }
-    });
+    let server = serve(listener, TlsAcceptor::from(server_cfg), app, true);
+    let ib_proxy = match &config.ib_proxy {
+        Some(c) => Some(spawn_ib_proxy(c, state.clone()).await?),
+        None => None,
+    };
     Ok(Emulator {
         url,
         ca_pem: cert.ca_pem,
         addr,
         state,
-        task,
-        conns,
+        _server: server,
+        ib_proxy,
     })
+}
+
+/// The identity-binding proxy's own TLS listener (no CONNECT, its own certificate).
+async fn spawn_ib_proxy(c: &IbProxyConfig, st: Shared) -> Result<(SocketAddr, Listener), Error> {
+    let cert = tls::load(&c.tls_cert, &c.tls_key)?;
+    let acceptor = TlsAcceptor::from(tls::server_config(&cert)?);
+    let kube = Arc::new(kube::Kube::new(&c.kube)?);
+    let app = ib_proxy::router(ib_proxy::ProxyState { st, kube });
+    let listener = TcpListener::bind(c.listen).await?;
+    let addr = listener.local_addr()?;
+    Ok((addr, serve(listener, acceptor, app, false)))
 }
 
 /// Everything outside `/_emulator/`: ARM, issuer hosts, then Entra paths.
@@ -249,7 +301,7 @@ async fn dispatch(State(st): State<Shared>, req: Request) -> Response {
     resp
 }
 
-async fn entra_route(
+pub(crate) async fn entra_route(
     st: &Shared,
     method: &Method,
     path: &str,

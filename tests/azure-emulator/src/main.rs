@@ -32,6 +32,35 @@ struct Args {
     /// JWKS the issuer host mirrors (e.g. https://127.0.0.1:6443/openid/v1/jwks).
     #[arg(long, requires = "issuer_path")]
     issuer_jwks_upstream: Option<String>,
+    /// Also serve the AKS identity-binding token proxy on this address.
+    #[arg(
+        long,
+        requires = "ib_proxy_cert",
+        requires = "ib_proxy_key",
+        requires = "kube_apiserver",
+        requires = "kube_ca",
+        requires = "kube_client_cert",
+        requires = "kube_client_key"
+    )]
+    ib_proxy_listen: Option<SocketAddr>,
+    /// The proxy's serving certificate (PEM; names the SNI pods are given).
+    #[arg(long)]
+    ib_proxy_cert: Option<PathBuf>,
+    /// The proxy's serving key (PEM).
+    #[arg(long)]
+    ib_proxy_key: Option<PathBuf>,
+    /// The cluster's API server (TokenReview, SubjectAccessReview), e.g. https://127.0.0.1:6443.
+    #[arg(long)]
+    kube_apiserver: Option<String>,
+    /// CA (PEM file) of the API server.
+    #[arg(long)]
+    kube_ca: Option<PathBuf>,
+    /// Client certificate (PEM file) the proxy authenticates to the API server with.
+    #[arg(long)]
+    kube_client_cert: Option<PathBuf>,
+    /// Its key (PEM file).
+    #[arg(long)]
+    kube_client_key: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -43,6 +72,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => None,
     };
+    let ib_proxy = ib_proxy_config(&args);
     let issuer = match (args.issuer_path, args.issuer_jwks_upstream) {
         (Some(path), Some(jwks_upstream)) => Some(azure_emulator::IssuerConfig {
             path,
@@ -56,10 +86,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tls_key: args.tls_key,
         trust_ca_pem,
         issuer,
+        ib_proxy,
     })
     .await?;
     if let Some(p) = &args.write_ca {
         std::fs::write(p, emu.ca_pem()).map_err(|e| format!("write {}: {e}", p.display()))?;
+    }
+    if let Some(u) = emu.ib_proxy_url() {
+        eprintln!("azure-emulator: identity-binding proxy on {u}");
     }
     println!("azure-emulator listening on {}", emu.url());
     use std::io::Write;
@@ -67,4 +101,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::signal::ctrl_c().await?;
     eprintln!("azure-emulator: shutting down");
     Ok(())
+}
+
+/// All of the proxy's flags or none (clap's `requires` saw to that).
+fn ib_proxy_config(a: &Args) -> Option<azure_emulator::IbProxyConfig> {
+    Some(azure_emulator::IbProxyConfig {
+        listen: a.ib_proxy_listen?,
+        tls_cert: a.ib_proxy_cert.clone()?,
+        tls_key: a.ib_proxy_key.clone()?,
+        kube: azure_emulator::kube::KubeConfig {
+            server: a.kube_apiserver.clone()?,
+            ca: a.kube_ca.clone()?,
+            client_cert: a.kube_client_cert.clone()?,
+            client_key: a.kube_client_key.clone()?,
+        },
+    })
 }

@@ -51,6 +51,10 @@ pub struct World {
     pub fic_writes_in_flight: HashSet<String>,
     /// Token requests per client id (lower case), whatever their answer.
     pub token_requests: HashMap<String, u64>,
+    /// Mutating Microsoft Graph requests per calling client id (lower case), answered or
+    /// refused, like ARM's write counter: a test of idempotence asserts a re-run sends none
+    /// (per caller, so tests running side by side in one tenant do not count each other's).
+    pub graph_writes: HashMap<String, u64>,
     /// Management groups, keyed by lower-case name (see arm/rbac.rs).
     pub management_groups: BTreeMap<String, ManagementGroup>,
     /// Entra group object id -> the object ids of its direct members (lower-case).

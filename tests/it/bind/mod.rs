@@ -3,7 +3,9 @@
 //! the ways users really break things, each case read against the upstream webhook, Microsoft's
 //! specs or a public report.
 
+mod apps;
 mod flexible;
+mod identity_binding;
 mod issuer;
 mod login;
 mod roles;
@@ -44,6 +46,18 @@ pub(crate) async fn setup(prefix: &str) -> Setup {
 }
 
 impl Setup {
+    /// Twenty GitHub credentials on the identity: the maximum, none of them a binding's. One
+    /// at a time: ARM refuses concurrent credential writes on one identity (409).
+    pub async fn fill_credentials(&self) {
+        for i in 0..20 {
+            let (status, body) = self
+                .sub
+                .arm("PUT", &format!("{}/federatedIdentityCredentials/other-{i}?api-version=2023-01-31", self.id()), Some(json!({"properties": {"issuer": "https://token.actions.githubusercontent.com", "subject": format!("repo:o/r{i}:ref:refs/heads/main"), "audiences": [keys::AUDIENCE]}})))
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+    }
+
     pub fn bind(&self, extra: &[&str]) -> (i32, String, String) {
         self.bind_with(extra, &self.sub.env())
     }
@@ -320,13 +334,7 @@ async fn bind_rides_out_409_429_and_5xx() {
 #[tokio::test]
 async fn twenty_credentials_stop_bind_before_any_write() {
     let s = setup("full").await;
-    for i in 0..20 {
-        let (status, body) = s
-            .sub
-            .arm("PUT", &format!("{}/federatedIdentityCredentials/other-{i}?api-version=2023-01-31", s.id()), Some(json!({"properties": {"issuer": "https://token.actions.githubusercontent.com", "subject": format!("repo:o/r{i}:ref:refs/heads/main"), "audiences": [keys::AUDIENCE]}})))
-            .await;
-        assert_eq!(status, 201, "{body}");
-    }
+    s.fill_credentials().await;
     let writes = s.sub.writes().await;
     let (code, _, err) = s.bind(&[]);
     assert_eq!(code, 2, "{err}");

@@ -13,19 +13,19 @@ use crate::{az_cli, support::Ground};
 /// A bench whose plugin reads the directory (Application.Read.All, as the README asks for
 /// doctor) and subscription (Reader); the applications are arranged by a second principal
 /// with Application.ReadWrite.All.
-struct AppBench {
-    b: Bench,
-    admin: (String, String),
-    reader: (String, String),
+pub(crate) struct AppBench {
+    pub b: Bench,
+    pub admin: (String, String),
+    pub reader: (String, String),
 }
 
-struct App {
-    object_id: String,
-    app_id: String,
+pub(crate) struct App {
+    pub object_id: String,
+    pub app_id: String,
 }
 
 impl AppBench {
-    async fn new(prefix: &str) -> AppBench {
+    pub async fn new(prefix: &str) -> AppBench {
         let b = Bench::new(prefix, &[]).await;
         let admin = b
             .sub
@@ -38,14 +38,14 @@ impl AppBench {
         AppBench { b, admin, reader }
     }
 
-    async fn graph(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    pub async fn graph(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let (st, v) = self.b.sub.graph(&self.admin, method, path, body).await;
         assert!(st < 300, "{method} {path}: {st} {v}");
         v
     }
 
     /// An application, optionally with its service principal.
-    async fn app(&self, name: &str, with_sp: bool) -> App {
+    pub async fn app(&self, name: &str, with_sp: bool) -> App {
         let a = self
             .graph(
                 "POST",
@@ -63,7 +63,7 @@ impl AppBench {
         app
     }
 
-    async fn sp(&self, app: &App) -> String {
+    pub async fn sp(&self, app: &App) -> String {
         let sp = self
             .graph(
                 "POST",
@@ -97,7 +97,7 @@ impl AppBench {
         self.b.create_pod(&pod()).await;
     }
 
-    fn doctor(&self, args: &[&str]) -> (i32, Value) {
+    pub fn doctor(&self, args: &[&str]) -> (i32, Value) {
         let mut all = vec!["doctor"];
         all.extend_from_slice(args);
         all.extend_from_slice(&["-n", &self.b.ns, "-o", "json"]);
@@ -109,8 +109,13 @@ impl AppBench {
     }
 
     /// doctor --exchange passes every check (one run, the binding as it is now).
-    fn passes(&self) -> Value {
-        let (code, r) = self.doctor(&["pod/app", "--exchange"]);
+    pub fn passes(&self) -> Value {
+        self.passes_on("pod/app")
+    }
+
+    /// doctor TARGET --exchange passes every check.
+    pub fn passes_on(&self, target: &str) -> Value {
+        let (code, r) = self.doctor(&[target, "--exchange"]);
         let not_ok: Vec<&Value> = r["categories"]
             .as_array()
             .unwrap()
@@ -123,12 +128,60 @@ impl AppBench {
         r
     }
 
+    /// Service account `wi` bound exactly as `azwi serviceaccount create` binds it (its
+    /// application name, service principal tag, credential name and description, and the
+    /// client-id and tenant-id annotations it writes; identity-bindings §9), no pod yet.
+    pub async fn made_by_azwi(&self) -> App {
+        use kubectl_azwi::wi::azwi;
+        let a = self;
+        let iss = Ground::get().issuer();
+        let ns = a.b.ns.clone();
+        let created = a
+            .graph(
+                "POST",
+                "/v1.0/applications",
+                Some(json!({"displayName": azwi::application_name(&ns, "wi", iss)})),
+            )
+            .await;
+        let app = App {
+            object_id: created["id"].as_str().unwrap().into(),
+            app_id: created["appId"].as_str().unwrap().into(),
+        };
+        a.graph(
+            "POST",
+            "/v1.0/servicePrincipals",
+            Some(json!({"appId": app.app_id, "tags": ["azwi version: v1.6.0, commit: unknown"]})),
+        )
+        .await;
+        let fic = json!({"name": azwi::credential_name(&ns, "wi", iss), "issuer": iss,
+        "subject": a.b.subject("wi"), "description": azwi::description(&ns, "wi"),
+        "audiences": [keys::AUDIENCE]});
+        a.graph(
+            "POST",
+            &format!(
+                "/v1.0/applications/{}/federatedIdentityCredentials",
+                app.object_id
+            ),
+            Some(fic),
+        )
+        .await;
+        a.b.sa(
+            "wi",
+            &[
+                (keys::CLIENT_ID_ANNOTATION, &app.app_id),
+                (keys::TENANT_ID_ANNOTATION, &a.b.sub.tenant),
+            ],
+        )
+        .await;
+        app
+    }
+
     fn az(&self, tag: &str) -> az_cli::Az {
         az_cli::logged_in(tag, &self.b.sub.tenant, &self.admin.0, &self.admin.1)
     }
 }
 
-fn pod() -> Value {
+pub(crate) fn pod() -> Value {
     manifest("app", "wi", "busybox", json!({}))
 }
 
@@ -260,43 +313,7 @@ async fn a_binding_made_by_azwi_is_inspected_and_passes() {
     let a = AppBench::new("doc-app-azwi").await;
     let iss = Ground::get().issuer();
     let ns = a.b.ns.clone();
-    let created = a
-        .graph(
-            "POST",
-            "/v1.0/applications",
-            Some(json!({"displayName": azwi::application_name(&ns, "wi", iss)})),
-        )
-        .await;
-    let app = App {
-        object_id: created["id"].as_str().unwrap().into(),
-        app_id: created["appId"].as_str().unwrap().into(),
-    };
-    a.graph(
-        "POST",
-        "/v1.0/servicePrincipals",
-        Some(json!({"appId": app.app_id, "tags": ["azwi version: v1.6.0, commit: unknown"]})),
-    )
-    .await;
-    let fic = json!({"name": azwi::credential_name(&ns, "wi", iss), "issuer": iss,
-        "subject": a.b.subject("wi"), "description": azwi::description(&ns, "wi"),
-        "audiences": [keys::AUDIENCE]});
-    a.graph(
-        "POST",
-        &format!(
-            "/v1.0/applications/{}/federatedIdentityCredentials",
-            app.object_id
-        ),
-        Some(fic),
-    )
-    .await;
-    a.b.sa(
-        "wi",
-        &[
-            (keys::CLIENT_ID_ANNOTATION, &app.app_id),
-            (keys::TENANT_ID_ANNOTATION, &a.b.sub.tenant),
-        ],
-    )
-    .await;
+    let app = a.made_by_azwi().await;
     a.b.create_pod(&pod()).await;
 
     let env = a.b.sub.env_as(&a.reader.0, &a.reader.1);
@@ -317,6 +334,7 @@ async fn a_binding_made_by_azwi_is_inspected_and_passes() {
         azwi::credential_name(&ns, "wi", iss)
     );
     assert_eq!(row["madeBy"], "azwi serviceaccount create");
+    assert!(row.to_string().contains(&app.app_id), "{row:#}");
     assert_eq!(row["problems"], json!([]), "{row:#}");
     a.passes();
 }

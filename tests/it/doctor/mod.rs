@@ -3,7 +3,7 @@
 //! the pods real clusters run (distroless, sidecars, rejected workloads); hints.rs follows
 //! each hint literally and runs doctor again.
 
-mod apps;
+pub(crate) mod apps;
 mod hints;
 mod production;
 

@@ -35,6 +35,26 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A program of one of tests/python/setup.sh's venvs: `$VAR/bin/PROGRAM`, else the venv
+/// `DIR` under the cache (XDG_CACHE_HOME or ~/.cache)/kubectl-azwi-ground; missing = a
+/// failure that names the fix.
+pub fn venv_program(var: &str, dir: &str, program: &str) -> PathBuf {
+    let venv = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .expect("HOME or XDG_CACHE_HOME");
+        cache.join("kubectl-azwi-ground").join(dir)
+    });
+    let path = venv.join("bin").join(program);
+    assert!(
+        path.is_file(),
+        "{program} not found at {}: run tests/python/setup.sh",
+        path.display()
+    );
+    path
+}
+
 impl Ground {
     /// The shared ground. A ground that cannot start fails the test with the reason.
     pub fn get() -> &'static Ground {

@@ -16,11 +16,11 @@ pub const BINDING_TYPE: &str = "Microsoft.ContainerService/managedClusters/ident
 pub const MANAGED_FIC: &str = "aks-identity-binding";
 /// Per-identity issuer `https://ib.oic.prod-aks.azure.com/<tenant>/<client id>`, no trailing
 /// slash (IdentityBindings_Get.json; the az CLI live test checks the `/{tenant}/{client}` end).
-const IB_ISSUER_HOST: &str = "https://ib.oic.prod-aks.azure.com";
+pub const IB_ISSUER_HOST: &str = "https://ib.oic.prod-aks.azure.com";
 /// The subject and audience AKS gives its credential appear only in screenshots; the vendored
 /// ManagedFIC_aks-identity-binding.json keeps this placeholder, and so does the emulator, so a
 /// client can only treat them as opaque.
-const MANAGED_FIC_CLAIM: &str = "UNCONFIRMED-value-set-by-AKS";
+pub const MANAGED_FIC_CLAIM: &str = "UNCONFIRMED-value-set-by-AKS";
 const RESOURCE_ID_TARGET: &str = "properties.managedIdentity.resourceId";
 
 pub struct IdentityBinding {
@@ -132,38 +132,22 @@ fn valid_name(n: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
 }
 
-/// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/
-/// userAssignedIdentities/{name}` -> (subscription, identity key).
-fn parse_identity_id(id: &str) -> Option<(String, String)> {
-    let segs: Vec<&str> = id.trim_matches('/').split('/').collect();
-    let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-    match segs.as_slice() {
-        [a, sub, b, rg, p, ns, t, name]
-            if eq(a, "subscriptions")
-                && eq(b, "resourceGroups")
-                && eq(p, "providers")
-                && eq(ns, "Microsoft.ManagedIdentity")
-                && eq(t, "userAssignedIdentities") =>
-        {
-            Some((sub.to_ascii_lowercase(), super::msi::key(rg, name)))
-        }
-        _ => None,
-    }
-}
-
 fn identity_mut<'w>(w: &'w mut World, resource_id: &str) -> Option<&'w mut Identity> {
-    let (sub, key) = parse_identity_id(resource_id)?;
-    w.subs.get_mut(&sub)?.identities.get_mut(&key)
+    // The same path parser as ARM's front door: an identity id is an identity's route.
+    let Some(super::Route::Identity { sub, rg, name }) = super::parse_route(resource_id) else {
+        return None;
+    };
+    w.subs
+        .get_mut(&sub.to_ascii_lowercase())?
+        .identities
+        .get_mut(&super::msi::key(&rg, &name))
 }
 
-fn limit_error(resource_id: &str) -> Value {
-    json!({
-        "code": "BadRequest",
-        "message": format!(
-            "Too many Federated Identity Credentials. The managed identity '{resource_id}' already has the maximum of {} and none named '{MANAGED_FIC}', which identity bindings need.",
-            super::msi::MAX_FICS
-        ),
-    })
+fn limit_message(resource_id: &str) -> String {
+    format!(
+        "Too many Federated Identity Credentials. The managed identity '{resource_id}' already has the maximum of {} and none named '{MANAGED_FIC}', which identity bindings need.",
+        super::msi::MAX_FICS
+    )
 }
 
 /// Whether AKS's credential fits on the identity: it is there already, or there is room.
@@ -238,7 +222,7 @@ pub fn finish(
         None
     } else {
         b.state = ProvisioningState::Failed;
-        Some(limit_error(&resource_id))
+        Some(json!({"code": "BadRequest", "message": limit_message(&resource_id)}))
     }
 }
 
@@ -320,11 +304,7 @@ pub fn put(req: &Req<'_>, sub: &str, rg: &str, cluster: &str, name: &str) -> Arm
         )
     })?;
     if !has_room(ident) {
-        let e = limit_error(&resource_id);
-        return Err(bad_input(
-            "BadRequest",
-            e["message"].as_str().unwrap_or_default().into(),
-        ));
+        return Err(bad_input("BadRequest", limit_message(&resource_id)));
     }
     let (object_id, client_id, tenant_id) = (
         ident.principal_id.clone(),
@@ -357,14 +337,9 @@ pub fn put(req: &Req<'_>, sub: &str, rg: &str, cluster: &str, name: &str) -> Arm
         // An identical re-PUT answers 200 at once (IdentityBindings_CreateOrUpdate.json's 200),
         // after putting AKS's credential back if someone removed it.
         Some((ProvisioningState::Succeeded, _)) => {
-            if !identity_mut(w, &resource_id).is_some_and(ensure_managed_fic) {
-                return Err(bad_input(
-                    "BadRequest",
-                    limit_error(&resource_id)["message"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .into(),
-                ));
+            // Room was checked above, under the same lock: this cannot fail.
+            if let Some(i) = identity_mut(w, &resource_id) {
+                ensure_managed_fic(i);
             }
             let s = sub_mut(w, sub)?;
             let c = &s.clusters[&k];

@@ -37,6 +37,8 @@ pub fn is_graph_path(path: &str) -> bool {
 /// Who called, from the Graph access token.
 pub struct Caller {
     pub tid: String,
+    /// The caller's client id (`appid`/`azp`), lower case.
+    pub client_id: String,
     pub oid: String,
     /// Application permissions (`roles`) of an app-only token.
     pub roles: Vec<String>,
@@ -103,6 +105,14 @@ async fn route(
 ) -> Result<Response, GraphError> {
     let caller = authenticate(st, headers)?;
     let path = crate::arm::percent_decode(raw_path);
+    // getByIds is a read sent as POST.
+    if method != Method::GET && !path.ends_with("/getByIds") {
+        *st.world()
+            .graph_writes
+            .entry(caller.client_id.clone())
+            .or_default() += 1;
+    }
+
     let (version, rest) = match path.trim_start_matches('/').split_once('/') {
         Some((v, r)) => (v.to_string(), format!("/{r}")),
         None => (path.trim_start_matches('/').to_string(), "/".to_string()),
@@ -166,6 +176,10 @@ fn authenticate(st: &Shared, headers: &HeaderMap) -> Result<Caller, GraphError> 
     }
     let s = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_string);
     Ok(Caller {
+        client_id: s("appid")
+            .or_else(|| s("azp"))
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
         tid: s("tid").ok_or_else(invalid)?,
         oid: s("oid").ok_or_else(invalid)?,
         roles: c
