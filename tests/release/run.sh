@@ -65,6 +65,13 @@ smoke "$(archive linux_amd64.tar.gz)"
 smoke "$(archive linux_arm64.tar.gz)" qemu-aarch64 -L /usr/aarch64-linux-gnu
 # The first wine run in a fresh prefix sets it up (tens of seconds): not the binary's start time.
 [ -d "$WINEPREFIX" ] || wine cmd /c exit >/dev/null 2>&1
+# Wine 8 (Debian 12) lacks bcryptprimitives.dll, which every Rust .exe imports: a stand-in
+# (tests/release/wine/bcryptprimitives.c) built with the mingw gcc goes into the prefix.
+shim=$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll
+if [ ! -s "$shim" ] || [ tests/release/wine/bcryptprimitives.c -nt "$shim" ]; then
+  x86_64-w64-mingw32-gcc -O2 -shared -s -o "$shim" tests/release/wine/bcryptprimitives.c -ladvapi32 ||
+    bad "bcryptprimitives.dll stand-in for wine"
+fi
 smoke "$(archive windows_amd64.zip)" wine
 # The oldest glibc the Linux binaries run on: the newest symbol version they reference.
 for a in linux_amd64 linux_arm64; do
