@@ -132,7 +132,7 @@ Examples:
 
 /// Azure (Entra) Workload Identity for Kubernetes: bind, inspect, diagnose, prove.
 #[derive(Debug, Parser)]
-#[command(name = "kubectl-azwi", bin_name = "kubectl azwi", version, after_help = EXAMPLES)]
+#[command(name = "kubectl-azwi", bin_name = "kubectl azwi", version = crate::cmd::version::LONG, after_help = EXAMPLES)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
