@@ -45,6 +45,7 @@ fn facts(grant: bool, state: &str, answer: ProxyAnswer) -> Facts {
             refusal: None,
             binding: Some(("ib1".into(), state.into())),
         }),
+        app_log: Ok(vec![]),
     });
     f.exchange = Ok(Exchange::Proxied {
         route: Some(route()),
