@@ -326,26 +326,44 @@ pub fn cluster_role_binding_unbind_step(
 
 /// The workload step of this path: bind's label and ServiceAccount, plus the pod annotation.
 pub fn workload_step(w: &WorkloadPlan<'_>, service_account: &str) -> Step {
-    let mut step = plan::workload_step(w, service_account, true);
-    let annotated = w
-        .template
+    let step = plan::workload_step(w, service_account, true);
+    if opted_in(template_annotation(w)) {
+        return step;
+    }
+    with_template_annotation(
+        step,
+        w,
+        json!("true"),
+        format!("annotation {ANNOTATION}=true"),
+    )
+}
+
+/// The opt-in annotation on the workload's pod template, as it reads now.
+pub fn template_annotation<'a>(w: &WorkloadPlan<'a>) -> Option<&'a str> {
+    w.template
         .and_then(|t| t.pointer("/metadata/annotations"))
         .and_then(|a| a.get(ANNOTATION))
         .and_then(Value::as_str)
-        .is_some_and(|v| opted_in(Some(v)));
-    if annotated {
-        return step;
-    }
-    let path = plan::template_path(w.target.kind);
+}
+
+/// `step` (bind's or unbind's workload step) with the opt-in annotation set to `value` (null
+/// removes it) in the same merge patch as the label: one patch, one rollout.
+pub fn with_template_annotation(
+    mut step: Step,
+    w: &WorkloadPlan<'_>,
+    value: Value,
+    what: String,
+) -> Step {
     let mut body = step.body.take().unwrap_or_else(|| json!({}));
-    let tpl = path.iter().fold(&mut body, |v, k| {
-        if v.get(*k).is_none() {
-            v[*k] = json!({});
-        }
-        &mut v[*k]
-    });
-    tpl["metadata"]["annotations"][ANNOTATION] = json!("true");
-    let what = format!("annotation {ANNOTATION}=true");
+    let tpl = plan::template_path(w.target.kind)
+        .iter()
+        .fold(&mut body, |v, k| {
+            if v.get(*k).is_none() {
+                v[*k] = json!({});
+            }
+            &mut v[*k]
+        });
+    tpl["metadata"]["annotations"][ANNOTATION] = value;
     step.detail = if step.action == Action::Unchanged {
         format!("{what} ({})", w.rollout.words(w.target, w.namespace))
     } else {

@@ -7,7 +7,7 @@
 //! still uses the identity: AKS never deletes it itself (docs: identity-bindings §2, from
 //! MicrosoftDocs azure-aks-docs identity-bindings-concepts.md).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{
     credential::Credential,
@@ -18,40 +18,17 @@ use super::{
 /// The workload step: bind's label off (as the classic unbind) and the opt-in annotation bind
 /// set; `serviceAccountName` and every other key are left as they are.
 pub fn workload_step(w: &WorkloadPlan<'_>, service_account: &str) -> Step {
-    let mut step = plan::workload_step(w, service_account, false);
-    let annotated = w
-        .template
-        .and_then(|t| t.pointer("/metadata/annotations"))
-        .and_then(|a| a.get(ANNOTATION))
-        .and_then(Value::as_str);
+    let step = plan::workload_step(w, service_account, false);
     // A value the webhook does not take as opting in ("false") is not bind's: left.
-    if !ib::opted_in(annotated) {
+    if !ib::opted_in(ib::template_annotation(w)) {
         return step;
     }
-    // Into the label's patch when there is one: one merge patch, one rollout.
-    let mut body = step.body.take().unwrap_or_else(|| json!({}));
-    let mut at = &mut body;
-    for key in plan::template_path(w.target.kind)
-        .iter()
-        .chain(&["metadata", "annotations"])
-    {
-        at = at
-            .as_object_mut()
-            .expect("a merge patch is an object")
-            .entry(*key)
-            .or_insert_with(|| json!({}));
-    }
-    at[ANNOTATION] = Value::Null;
-    let what = format!("remove annotation {ANNOTATION}");
-    step.detail = if step.action == Action::Unchanged {
-        format!("{what} ({})", w.rollout.words(w.target, w.namespace))
-    } else {
-        format!("{what}, {}", step.detail)
-    };
-    step.action = Action::Update;
-    step.op = Some(Op::Workload(w.target.clone()));
-    step.body = Some(body);
-    step
+    ib::with_template_annotation(
+        step,
+        w,
+        Value::Null,
+        format!("remove annotation {ANNOTATION}"),
+    )
 }
 
 fn describe_subject(s: &Value) -> String {

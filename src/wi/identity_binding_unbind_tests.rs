@@ -1,5 +1,6 @@
 use super::*;
 use crate::wi::{keys, target::Target, workload::Rollout};
+use serde_json::json;
 
 const CLIENT: &str = "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9";
 const IDENTITY: &str = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app";
