@@ -30,20 +30,9 @@ async fn bound(prefix: &str) -> Bench {
 
 /// The same, the Deployment's pod spec extended with `spec`.
 async fn bound_with(prefix: &str, spec: Value) -> Bench {
-    let g = Ground::get();
-    let label = g.var("AZWI_GROUND_IB_NAMESPACE_LABEL");
-    let (k, v) = label.split_once('=').unwrap();
-    let b = Bench::new(prefix, &[(k, v)]).await;
-    b.sub
-        .control(
-            "POST",
-            "clusters",
-            Some(
-                json!({"resourceGroup": "rg", "name": "aks1", "fqdn": "127.0.0.1",
-                        "issuerUrl": g.issuer(), "workloadIdentity": true}),
-            ),
-        )
-        .await;
+    let (k, v) = crate::identity_binding_ground::ib_namespace_label();
+    let b = Bench::new(prefix, &[(&k, &v)]).await;
+    b.sub.ground_as_aks("rg", "aks1").await;
     b.apply(&deployment("web", json!({}), spec));
     b.follow(&format!(
         "kubectl azwi bind wi -n {} --identity {} --identity-binding --workload deploy/web",

@@ -60,15 +60,7 @@ impl Ib {
         let id = sub.identity("rg", "ib-id").await;
         // The ground's Kubernetes as an AKS cluster of this subscription (its OIDC issuer is
         // how the proxy tells its own cluster's bindings).
-        sub.control(
-            "POST",
-            "clusters",
-            Some(
-                json!({"resourceGroup": "rg", "name": "ground", "fqdn": "127.0.0.1",
-                        "issuerUrl": g.issuer(), "workloadIdentity": true}),
-            ),
-        )
-        .await;
+        sub.ground_as_aks("rg", "ground").await;
         let binding_url = format!(
             "/subscriptions/{}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/ground/identityBindings/ibid?api-version=2026-04-01",
             sub.id

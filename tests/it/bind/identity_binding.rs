@@ -18,14 +18,7 @@ use crate::support::Ground;
 
 /// The ground's API server as an AKS cluster `rg/aks1`, its operations taking `op_seconds`.
 pub(super) async fn aks(s: &Setup, op_seconds: f64) {
-    let g = Ground::get();
-    s.sub
-        .control(
-            "POST",
-            "clusters",
-            Some(json!({"resourceGroup": "rg", "name": "aks1", "fqdn": "127.0.0.1", "issuerUrl": g.issuer(), "workloadIdentity": true})),
-        )
-        .await;
+    s.sub.ground_as_aks("rg", "aks1").await;
     s.sub
         .control(
             "PUT",
@@ -232,20 +225,7 @@ async fn identity_binding_second_service_account_joins_and_others_are_kept() {
     let (code, out, err) = s.bind(&["--identity-binding", "-o", "json"]);
     json_out(code, &out, &err);
     let writes = s.sub.writes().await;
-    let argv = [
-        "bind",
-        "api",
-        "-n",
-        &s.ns,
-        "--identity",
-        "app-id",
-        "-g",
-        "rg",
-        "--identity-binding",
-        "-o",
-        "json",
-    ];
-    let (code, out, err) = crate::support::azure::run_plugin(&argv, &s.sub.env());
+    let (code, out, err) = s.bind_sa("api", &["--identity-binding", "-o", "json"], &s.sub.env());
     let report = json_out(code, &out, &err);
     assert_eq!(
         &actions(&report)[1..5],

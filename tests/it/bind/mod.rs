@@ -65,9 +65,19 @@ impl Setup {
 
     /// `bind workload-identity-sa --identity app-id -g rg EXTRA` with this environment.
     pub fn bind_with(&self, extra: &[&str], env: &[(String, String)]) -> (i32, String, String) {
+        self.bind_sa("workload-identity-sa", extra, env)
+    }
+
+    /// `bind SA --identity app-id -g rg EXTRA` with this environment.
+    pub fn bind_sa(
+        &self,
+        sa: &str,
+        extra: &[&str],
+        env: &[(String, String)],
+    ) -> (i32, String, String) {
         let mut args = vec![
             "bind",
-            "workload-identity-sa",
+            sa,
             "-n",
             &self.ns,
             "--identity",

@@ -175,18 +175,7 @@ async fn identity_binding_unbind_keeps_what_another_binding_uses() {
     let aks2 = binding_on_aks2(&s).await;
     let (code, out, err) = s.bind(&["--identity-binding"]);
     assert_eq!(code, 0, "{out}{err}");
-    let argv = [
-        "bind",
-        "api",
-        "-n",
-        &s.ns,
-        "--identity",
-        "app-id",
-        "-g",
-        "rg",
-        "--identity-binding",
-    ];
-    let (code, out, err) = run_plugin(&argv, &s.sub.env());
+    let (code, out, err) = s.bind_sa("api", &["--identity-binding"], &s.sub.env());
     assert_eq!(code, 0, "{out}{err}");
 
     // The first ServiceAccount goes: `api` keeps the grant, the role and the ARM binding.

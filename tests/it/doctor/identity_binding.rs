@@ -40,21 +40,11 @@ struct Ib {
 
 impl Ib {
     async fn new(prefix: &str) -> Ib {
-        let g = Ground::get();
         let (k, v) = ib_namespace_label();
         let b = Bench::new(prefix, &[(&k, &v)]).await;
         // The ground's API server as AKS cluster rg/aks1 (doctor finds it by the kube
         // context's server); operations end at once, polled after Retry-After 1 s.
-        b.sub
-            .control(
-                "POST",
-                "clusters",
-                Some(
-                    json!({"resourceGroup": "rg", "name": "aks1", "fqdn": "127.0.0.1",
-                    "issuerUrl": g.issuer(), "workloadIdentity": true}),
-                ),
-            )
-            .await;
+        b.sub.ground_as_aks("rg", "aks1").await;
         b.sub
             .control(
                 "PUT",

@@ -87,6 +87,22 @@ impl Sub {
         resp.json().await.unwrap_or(Value::Null)
     }
 
+    /// The ground's API server registered as AKS cluster `rg/name` of this subscription, with
+    /// workload identity and the ground's OIDC issuer (the plugin finds it by the kube
+    /// context's server; the token proxy tells its own cluster's bindings by the issuer).
+    pub async fn ground_as_aks(&self, rg: &str, name: &str) {
+        let issuer = Ground::get().issuer();
+        self.control(
+            "POST",
+            "clusters",
+            Some(
+                json!({"resourceGroup": rg, "name": name, "fqdn": "127.0.0.1",
+                "issuerUrl": issuer, "workloadIdentity": true}),
+            ),
+        )
+        .await;
+    }
+
     /// Control API call on the emulator itself (issuer hosts): `control_global("POST", "issuers", body)`.
     pub async fn control_global(&self, method: &str, what: &str, body: Option<Value>) -> Value {
         let url = self.url(&format!("/_emulator/{what}"));
