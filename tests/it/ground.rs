@@ -563,3 +563,36 @@ async fn a_read_only_root_filesystem() {
         "the pod's /tmp is its own"
     );
 }
+
+/// A pod deleted and at once created again under its name runs, each time, and is the new one
+/// (what every "delete the pod, then create it again" hint asks). The ground once removed the
+/// successor: kwok's delete stage deletes by name, so a late repeat of it hit the new pod
+/// (CI run of stop 21, kwok.log: three "Delete pod" for one deletion). The kubelet deletes with
+/// the pod's UID as precondition (pkg/kubelet/status/status_manager.go), and so does the ground.
+#[tokio::test]
+async fn a_pod_created_again_under_its_name_is_the_one_that_runs() {
+    use kube::{
+        ResourceExt,
+        api::DeleteParams,
+        runtime::{conditions, wait::await_condition},
+    };
+    let (_, _, pods) = ns_with_sa("recreate").await;
+    let manifest = json!({"metadata": {"name": "p"},
+        "spec": {"serviceAccountName": "wi", "containers": [{"name": "app", "image": "busybox"}]}});
+    let mut uid = run_pod(&pods, manifest.clone()).await.uid().unwrap();
+    for round in 0..8 {
+        pods.delete("p", &DeleteParams::default()).await.unwrap();
+        let gone = await_condition(pods.clone(), "p", conditions::is_deleted(&uid));
+        tokio::time::timeout(std::time::Duration::from_secs(30), gone)
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: pod {uid} not deleted within 30s"))
+            .unwrap();
+        let next = run_pod(&pods, manifest.clone()).await.uid().unwrap();
+        assert_ne!(next, uid, "round {round}");
+        // Still there a moment later: nothing meant for its predecessor removed it.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let now = pods.get_opt("p").await.unwrap().map(|p| p.uid().unwrap());
+        assert_eq!(now.as_deref(), Some(next.as_str()), "round {round}");
+        uid = next;
+    }
+}

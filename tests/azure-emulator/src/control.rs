@@ -239,6 +239,7 @@ fn add_principal(w: &mut World, sub_id: &str, p: NewPrincipal) -> Result<Value, 
             owners: Vec::new(),
             unique_name: None,
             created: now_rfc3339(),
+            home_subscription: Some(sub_id.to_string()),
         };
         out["appObjectId"] = json!(app.app_object_id);
         out["displayName"] = json!(app.display_name);

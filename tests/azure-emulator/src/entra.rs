@@ -511,13 +511,6 @@ fn application(
         .filter(|a| a.tenant_id == tenant)
         .ok_or_else(not_found)?;
     usable(app, not_found)?;
-    let settings = w
-        .subs
-        .values()
-        .filter(|s| s.tenant_id == tenant)
-        .min_by(|a, b| a.id.cmp(&b.id))
-        .map(|s| s.settings.clone())
-        .unwrap_or_default();
     Ok(Federated {
         fics: app.fics.iter().map(|f| f.fic.clone()).collect(),
         principal: Principal {
@@ -527,9 +520,33 @@ fn application(
             mirid: None,
             graph_roles: app.graph_roles.clone(),
         },
-        settings,
+        settings: app_settings(w, tenant, app),
         name: app.display_name.clone(),
     })
+}
+
+/// An application lives in no subscription, so the test control's per-subscription settings
+/// it sees are those of its own principal's subscription, or of the subscription whose
+/// principal created it: tests that share the tenant (and run at once) then never see each
+/// other's settings, such as a clock set ahead. Otherwise the tenant's first subscription's.
+fn app_settings(w: &World, tenant: &str, app: &App) -> Settings {
+    let home = app.home_subscription.clone().or_else(|| {
+        app.owners.iter().find_map(|owner| {
+            w.apps
+                .values()
+                .find(|a| a.object_id.eq_ignore_ascii_case(owner))
+                .and_then(|a| a.home_subscription.clone())
+        })
+    });
+    home.and_then(|id| w.subs.get(&id))
+        .or_else(|| {
+            w.subs
+                .values()
+                .filter(|s| s.tenant_id == tenant)
+                .min_by(|a, b| a.id.cmp(&b.id))
+        })
+        .map(|s| s.settings.clone())
+        .unwrap_or_default()
 }
 
 /// An application without a service principal in the tenant is "not found in the directory"

@@ -345,6 +345,9 @@ pub struct App {
     /// The alternate key `uniqueName`, set on creation only.
     pub unique_name: Option<String>,
     pub created: String,
+    /// The subscription the control API made this principal for: whose test settings (a clock
+    /// set ahead, mismatch codes) its token requests see. None for Graph-registered apps.
+    pub home_subscription: Option<String>,
 }
 
 pub struct ServicePrincipal {

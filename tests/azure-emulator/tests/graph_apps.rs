@@ -483,6 +483,26 @@ async fn application_upsert_by_unique_name() {
 }
 
 const AUD: &str = "api://AzureADTokenExchange";
+
+/// The client-credentials grant with a federated assertion, as the SDKs send it for ARM.
+async fn assertion_grant(
+    ctx: &Ctx,
+    tenant: &str,
+    client_id: &str,
+    assertion: &str,
+) -> (u16, Value) {
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("scope", "https://management.azure.com/.default"),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", assertion),
+    ];
+    ctx.token_request(tenant, &form).await
+}
 const SUBJECT: &str = "system:serviceaccount:payments:checkout";
 
 /// Entra exchanges a service account token for a credential on an application: through an
@@ -543,22 +563,7 @@ async fn token_exchange_for_an_application_credential() {
     assert_eq!(st, 201);
     let exchange = |client_id: String, assertion: String| {
         let (ctx, tenant) = (&ctx, s.tenant.clone());
-        async move {
-            ctx.token_request(
-                &tenant,
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &client_id),
-                    ("scope", "https://management.azure.com/.default"),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ),
-                    ("client_assertion", &assertion),
-                ],
-            )
-            .await
-        }
+        async move { assertion_grant(ctx, &tenant, &client_id, &assertion).await }
     };
     let code = |b: &Value| b["error_codes"][0].as_u64();
 
@@ -676,4 +681,82 @@ async fn token_exchange_for_an_application_credential() {
         )
         .await;
     assert_eq!((st, code(&b)), (401, Some(7000215)), "{b}");
+}
+
+/// Test settings are per subscription, but an application lives in none: its token requests
+/// see the settings of the subscription whose principal created it, so a test that sets its
+/// clock ahead never expires the tokens of another test's application in the same tenant
+/// (CI run of stop 21: an app test got AADSTS700024 from a neighbour's clockOffsetSeconds).
+#[tokio::test]
+async fn an_application_sees_its_creators_subscription_settings() {
+    let ctx = Ctx::new().await;
+    let tenant = uuid::Uuid::new_v4().to_string();
+    // The neighbour has the lowest id of the tenant: the one a tenant-wide fallback picks.
+    let sub = |id: &str| json!({"tenantId": tenant, "subscriptionId": id});
+    let neighbour = ctx
+        .subscription(sub("00000000-0000-4000-8000-000000000001"))
+        .await;
+    let home = ctx
+        .subscription(sub("ffffffff-0000-4000-8000-000000000001"))
+        .await;
+    let (_, token) = graph_caller(&ctx, &home, &["Application.ReadWrite.OwnedBy"]).await;
+    let signer = RsaSigner::generate();
+    let reg = ctx
+        .control(
+            Method::POST,
+            "/_emulator/issuers",
+            json!({"path": format!("/{tenant}/{}/", uuid::Uuid::new_v4()), "jwks": signer.jwks()}),
+        )
+        .await;
+    let issuer = text(&reg["issuer"]);
+    let (st, app) = graph(
+        &ctx,
+        &token,
+        Method::POST,
+        "/v1.0/applications",
+        Some(json!({"displayName": "clocked"})),
+    )
+    .await;
+    assert_eq!(st, 201, "{app}");
+    let app_id = text(&app["appId"]);
+    let fic = json!({"name": "checkout", "issuer": issuer, "subject": SUBJECT, "audiences": [AUD]});
+    let path = format!(
+        "/v1.0/applications/{}/federatedIdentityCredentials",
+        text(&app["id"])
+    );
+    assert_eq!(
+        graph(&ctx, &token, Method::POST, &path, Some(fic)).await.0,
+        201
+    );
+    let (st, _) = graph(
+        &ctx,
+        &token,
+        Method::POST,
+        "/v1.0/servicePrincipals",
+        Some(json!({"appId": app_id})),
+    )
+    .await;
+    assert_eq!(st, 201);
+    let exchange = || async {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let assertion = signer.sign(&json!({"iss": issuer, "sub": SUBJECT, "aud": [AUD],
+            "iat": now - 10, "nbf": now - 10, "exp": now + 600}));
+        let (st, b) = assertion_grant(&ctx, &tenant, &app_id, &assertion).await;
+        (st, b["error_codes"][0].as_u64())
+    };
+    let ahead = json!({"clockOffsetSeconds": 7200});
+    let settings = |s: &common::Sub| format!("/_emulator/subscriptions/{}/settings", s.sub);
+    ctx.control(Method::PUT, &settings(&neighbour), ahead.clone())
+        .await;
+    assert_eq!(
+        exchange().await,
+        (200, None),
+        "the neighbour's clock is not the app's"
+    );
+    ctx.control(Method::PUT, &settings(&home), ahead).await;
+    assert_eq!(
+        exchange().await,
+        (401, Some(700024)),
+        "its creator's clock is"
+    );
 }

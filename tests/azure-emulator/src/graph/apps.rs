@@ -221,6 +221,7 @@ fn new_app(req: &Req<'_>, name: String, unique_name: Option<String>) -> App {
         },
         unique_name,
         created: now_rfc3339(),
+        home_subscription: None,
     }
 }
 

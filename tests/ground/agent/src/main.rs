@@ -10,7 +10,10 @@
 //!   container's env and the pod dir as workDir (the exec shim enters the pod's filesystem view);
 //! - proves kwok serves that Exec (a probe exec must see its marker, see exec_probe.rs);
 //! - marks the pod prepared (annotation) so kwok's pod stage turns it Running only once its
-//!   volumes and exec wiring exist, like a kubelet starts containers after mounting volumes.
+//!   volumes and exec wiring exist, like a kubelet starts containers after mounting volumes;
+//! - ends a deleted pod as the kubelet's status manager does: DELETE with grace period 0 and a
+//!   UID precondition, so a pod created again under the same name is never the one removed
+//!   (kwok's `delete: true` stage deletes by name only, and did remove such a successor).
 //!
 //! `ground-agent forward LISTEN CONNECT` is a byte pipe (tcp:HOST:PORT or unix:PATH on either
 //! side) used to reach webhooks that run in their own network namespace.
@@ -28,7 +31,7 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Binding, ObjectReference, Pod};
 use kube::{
     Api, Client, ResourceExt,
-    api::PostParams,
+    api::{DeleteParams, PostParams, Preconditions},
     runtime::{WatchStreamExt, watcher},
 };
 use tracing::{error, info, warn};
@@ -160,9 +163,13 @@ async fn run(
             }
             Ok(watcher::Event::Apply(p)) => on_apply(&ctx, &mut tracked, &mut bound, p),
             Ok(watcher::Event::Delete(p)) => {
-                bound.remove(&p.uid().unwrap_or_default());
-                let ns = p.namespace().unwrap_or_default();
-                forget(&ctx, &mut tracked, &ns, &p.name_any()).await;
+                let uid = p.uid().unwrap_or_default();
+                bound.remove(&uid);
+                // A successor under the same name may be tracked already: leave it alone.
+                if tracked.get(&key(&p)).is_some_and(|t| t.uid == uid) {
+                    let ns = p.namespace().unwrap_or_default();
+                    forget(&ctx, &mut tracked, &ns, &p.name_any()).await;
+                }
             }
             Err(e) => warn!(error = %e, "pod watch error (retrying with backoff)"),
         }
@@ -193,6 +200,9 @@ fn on_apply(
         }
         Some(n) if n == ctx.node => {
             bound.remove(&uid);
+            if p.metadata.deletion_timestamp.is_some() {
+                tokio::spawn(finish_deletion(ctx.clone(), p.clone()));
+            }
             let k = key(&p);
             if tracked.get(&k).is_some_and(|t| t.uid == uid) {
                 return;
@@ -213,6 +223,30 @@ async fn forget(ctx: &Arc<Ctx>, tracked: &mut HashMap<String, Tracked>, ns: &str
     };
     t.task.abort();
     pod::cleanup(ctx, ns, name).await;
+}
+
+/// The kubelet's last word on a pod marked for deletion: remove the object now, but only this
+/// very pod (UID precondition). Several updates of one terminating pod each ask again; the
+/// later ones find it gone (404) or replaced (409), which is the point.
+async fn finish_deletion(ctx: Arc<Ctx>, p: Pod) {
+    let ns = p.namespace().unwrap_or_default();
+    let name = p.name_any();
+    let params = DeleteParams {
+        grace_period_seconds: Some(0),
+        preconditions: Some(Preconditions {
+            uid: p.uid(),
+            resource_version: None,
+        }),
+        ..DeleteParams::default()
+    };
+    let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
+    match api.delete(&name, &params).await {
+        Ok(_) => info!(pod = %format!("{ns}/{name}"), "deleted (grace period 0, uid precondition)"),
+        Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => {}
+        Err(e) => {
+            warn!(pod = %format!("{ns}/{name}"), error = %e, "deleting terminating pod failed")
+        }
+    }
 }
 
 /// The scheduler role: bind an unscheduled pod to the single kwok node.
