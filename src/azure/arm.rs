@@ -102,18 +102,14 @@ impl Arm {
         login: Source,
         graph: bool,
     ) -> Result<Arm, AzureError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| AzureError::Transport {
-                operation: "building the HTTP client".into(),
-                resource: String::new(),
-                source: Box::new(azure_core::Error::new(
-                    azure_core::error::ErrorKind::Other,
-                    e,
-                )),
-            })?;
+        let http = super::http::shared().map_err(|e| AzureError::Transport {
+            operation: "building the HTTP client".into(),
+            resource: String::new(),
+            source: Box::new(azure_core::Error::new(
+                azure_core::error::ErrorKind::Other,
+                e,
+            )),
+        })?;
         let options = ClientOptions {
             transport: Some(Transport::new(Arc::new(http))),
             // The SDK default retried for 81 s against a dead host: bound it.

@@ -8,7 +8,7 @@ use azure_core::{
     cloud::{CloudConfiguration, CustomConfiguration},
     credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions},
     error::ErrorKind,
-    http::ClientOptions,
+    http::{ClientOptions, Transport},
     time::{Duration, OffsetDateTime},
 };
 use azure_identity::{
@@ -158,6 +158,10 @@ fn client_options(cloud: &Cloud) -> ClientOptions {
     custom.authority_host = cloud.authority.trim_end_matches('/').to_string();
     ClientOptions {
         cloud: Some(Arc::new(CloudConfiguration::Custom(custom))),
+        // The process's client: the SDK's default would load the trusted roots again.
+        transport: super::http::shared()
+            .ok()
+            .map(|c| Transport::new(Arc::new(c))),
         ..Default::default()
     }
 }

@@ -2,8 +2,6 @@
 //! service-account token (`client_assertion`) for an access token. Entra's error JSON is parsed
 //! into its code and AADSTS number so callers can explain it.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -95,13 +93,9 @@ pub fn refused(url: &str, status: u16, body: &str) -> EntraError {
     }
 }
 
-/// A client that trusts what the process trusts (SSL_CERT_FILE included), with CLI timeouts.
+/// A client that trusts what the process trusts (SSL_CERT_FILE included): the process's one.
 pub fn http() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| e.to_string())
+    super::http::shared()
 }
 
 /// The client-credentials grant with a federated assertion, as azure-identity's
@@ -133,7 +127,7 @@ pub async fn post_assertion(
         url: url.clone(),
         reason: super::credential::chain(&e),
     };
-    let mut req = http.post(&url);
+    let mut req = http.post(&url).timeout(super::http::SHORT);
     if let Some(h) = host {
         req = req.header(reqwest::header::HOST, h);
     }

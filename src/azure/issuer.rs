@@ -27,6 +27,7 @@ async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value, NotServed>
     };
     let resp = http
         .get(url)
+        .timeout(super::http::SHORT)
         .send()
         .await
         .map_err(|e| failed(super::credential::chain(&e)))?;

@@ -8,6 +8,7 @@ pub mod credential;
 pub mod entra;
 mod error;
 pub mod graph;
+pub mod http;
 pub mod issuer;
 pub mod msi;
 pub mod rbac;

@@ -390,6 +390,25 @@ pub fn app_container(pod: &Pod, template: Option<&Pod>) -> Option<String> {
         .map(|c| c.name.clone())
 }
 
+/// Whether the app container can be told without the owner's pod template, which only helps
+/// skip containers a webhook added: not needed when `-c` names one, kubectl's
+/// default-container annotation does, the pod has a single container, or it has no
+/// ReplicaSet or Job to read a template from. doctor then reads the container at once.
+pub fn container_known_without_template(pod: &Pod, asked: Option<&str>) -> bool {
+    let annotated = pod
+        .metadata
+        .annotations
+        .as_ref()
+        .is_some_and(|a| a.contains_key(DEFAULT_CONTAINER_ANNOTATION));
+    let single = pod.spec.as_ref().is_some_and(|s| s.containers.len() == 1);
+    let refs = pod.metadata.owner_references.as_deref().unwrap_or_default();
+    let templated = matches!(
+        super::target::controller(refs),
+        Some(("ReplicaSet" | "Job", _))
+    );
+    asked.is_some() || annotated || single || !templated
+}
+
 /// `-c NAME` checked against the pod, else the app container. A name the pod lacks is bad
 /// input, listed with the names it has.
 pub fn pick_container(
@@ -502,6 +521,7 @@ pub(crate) mod fixtures {
 #[cfg(test)]
 mod tests {
     use super::{fixtures::*, *};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
     #[test]
     fn reads_both_layouts() {
@@ -596,6 +616,46 @@ mod tests {
         pod.metadata.annotations =
             Some([(DEFAULT_CONTAINER_ANNOTATION.to_string(), "log".to_string())].into());
         assert_eq!(app_container(&pod, None).as_deref(), Some("log"));
+    }
+
+    /// Wherever it answers yes, the template cannot change the pick; where it does change it
+    /// (another webhook's container in front of the app), the answer is no.
+    #[test]
+    fn the_container_is_known_without_the_template_only_where_the_template_cannot_matter() {
+        let owned = |mut p: Pod, kind: &str| {
+            p.metadata.owner_references = Some(vec![OwnerReference {
+                kind: kind.into(),
+                name: "rs".into(),
+                controller: Some(true),
+                ..Default::default()
+            }]);
+            p
+        };
+        let template = pod_with(&["app"], &[]);
+        let injected = owned(pod_with(&["istio-proxy", "app"], &[]), "ReplicaSet");
+        assert_ne!(
+            app_container(&injected, None),
+            app_container(&injected, Some(&template))
+        );
+        assert!(!container_known_without_template(&injected, None));
+        assert!(container_known_without_template(&injected, Some("app")));
+        let mut annotated = injected.clone();
+        annotated.metadata.annotations =
+            Some([(DEFAULT_CONTAINER_ANNOTATION.to_string(), "app".to_string())].into());
+        let single = owned(pod_with(&["app"], &[(PROXY_INIT, None)]), "Job");
+        for pod in [&annotated, &single] {
+            assert!(container_known_without_template(pod, None), "{pod:?}");
+            assert_eq!(
+                app_container(pod, None),
+                app_container(pod, Some(&template))
+            );
+        }
+        // No ReplicaSet or Job: doctor has no template to read, now or later.
+        let bare = pod_with(&["istio-proxy", "app"], &[]);
+        let other_owner = owned(pod_with(&["istio-proxy", "app"], &[]), "StatefulSet");
+        for pod in [&bare, &other_owner] {
+            assert!(container_known_without_template(pod, None), "{pod:?}");
+        }
     }
 
     #[test]

@@ -194,7 +194,26 @@ pub fn spec_env(
         .collect()
 }
 
-pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Counters) -> Read {
+/// What the container gave before its token is checked: it needs only the pod, so it can be
+/// read beside wave 2; `finish` checks the token once wave 2 brought the cluster's keys.
+pub enum Fetched {
+    /// The container could not be read; nothing to check.
+    Failed(Box<Read>),
+    Got(Box<Got>),
+}
+
+/// A container read: its variables, the token (or why none) and where it came from.
+pub struct Got {
+    app: AppEnv,
+    refs: BTreeMap<ValueRef, Fact<String>>,
+    token: Result<Result<String, String>, Gap>,
+    source: TokenSource,
+    ca: Option<Result<String, String>>,
+}
+
+/// The exec (or, without a shell, the spec, the ConfigMap of the CA and a minted token) and
+/// the ConfigMap/Secret values the container's variables come from, at once.
+pub async fn fetch(ctx: &Ctx, pod: &Pod, container: &str, n: &Counters) -> Fetched {
     let k = &ctx.kube;
     let ns = &k.namespace;
     let name = pod.metadata.name.clone().unwrap_or_default();
@@ -209,11 +228,13 @@ pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Co
         )
     };
     let (refs, exec) = tokio::join!(resolve_refs(ctx, pod, n), exec);
-    let failed = |g: Gap| Read {
-        app: Err(g.clone()),
-        refs: refs.clone(),
-        token: Err(g),
-        exchange: None,
+    let failed = |g: Gap| {
+        Fetched::Failed(Box::new(Read {
+            app: Err(g.clone()),
+            refs: refs.clone(),
+            token: Err(g),
+            exchange: None,
+        }))
     };
     let out = match exec {
         None => {
@@ -255,7 +276,23 @@ pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Co
             }
         }
     };
-    let token = match token {
+    Fetched::Got(Box::new(Got {
+        app,
+        refs,
+        token,
+        source,
+        ca,
+    }))
+}
+
+/// The token's claims and signature checked against the keys wave 2 brought.
+pub async fn finish(fetched: Fetched, keys: &Keys<'_>, n: &Counters) -> Read {
+    let got = match fetched {
+        Fetched::Failed(read) => return *read,
+        Fetched::Got(got) => *got,
+    };
+    let app = got.app;
+    let token = match got.token {
         Err(g) => Err(g),
         Ok(t) => Ok(decode(t, keys, n).await),
     };
@@ -263,20 +300,21 @@ pub async fn read(ctx: &Ctx, pod: &Pod, container: &str, keys: &Keys<'_>, n: &Co
         Ok((_, Some(t))) => Some(ExchangeInput {
             env: app.env.clone(),
             token: t.clone(),
-            ca,
+            ca: got.ca,
         }),
         _ => None,
     };
+    let container = app.container.clone();
     Read {
         token: token.map(|(d, _)| TokenFacts {
-            container: container.to_string(),
-            source,
+            container,
+            source: got.source,
             file: app.env.get(keys::ENV_TOKEN_FILE).cloned(),
             jwt: d.0,
             signature: d.1,
         }),
         app: Ok(app),
-        refs,
+        refs: got.refs,
         exchange,
     }
 }
