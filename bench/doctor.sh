@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # doctor's cost: Kubernetes/ARM/https calls, waves, execs and wall time, read from the
-# report's `stats` (-o json). Usage:
+# report's `stats` (-o json), and where the time went (`stats.phases`: wave 1 ends at wave1_ms;
+# wave 2 and the exec, at once for a pod target, last wave2_ms and exec_ms). Usage:
 #   bench/doctor.sh [DIR]   DIR = a running test ground (default: start one, torn down after)
 # Sets up a pod bound by hand (emulator identity + federated credential, annotated SA,
 # labelled pod), then runs doctor for the cluster, pod/, sa/ and pod/ --exchange, N times each.
@@ -47,14 +48,15 @@ $K -n "$NS" wait --for=condition=Ready pod/app --timeout=60s >/dev/null
 
 export AZURE_TENANT_ID=$AZWI_GROUND_TENANT AZURE_CLIENT_ID=$CID AZURE_CLIENT_SECRET=$SEC \
   AZURE_SUBSCRIPTION_ID=$S AZWI_ARM_ENDPOINT=$EMU AZURE_AUTHORITY_HOST=$EMU
-printf '%-22s %6s %5s %5s %5s %6s %5s %9s %9s\n' target exit kube arm https execs waves gather_ms wall_ms
+printf '%-22s %6s %5s %5s %5s %6s %5s %9s %9s %8s %8s %8s\n' target exit kube arm https execs waves gather_ms wall_ms wave1_ms wave2_ms exec_ms
 for args in "" "pod/app" "sa/wi" "pod/app --exchange"; do
   for _ in $(seq "$N"); do
     t0=$(date +%s%N)
     set +e; out=$($BIN doctor $args -n "$NS" -o json); rc=$?; set -e
     t1=$(date +%s%N)
     jq -r --arg t "${args:-<cluster>}" --arg rc "$rc" --arg wall $(( (t1 - t0) / 1000000 )) \
-      '.stats | [$t, $rc, .kubeCalls, .armCalls, .httpCalls, .execs, .waves, .gatherMs, $wall] | @tsv' <<<"$out"
+      '.stats | [$t, $rc, .kubeCalls, .armCalls, .httpCalls, .execs, .waves, .gatherMs, $wall,
+        .phases.wave1Ms, .phases.wave2Ms, .phases.execMs] | @tsv' <<<"$out"
   done
-done | awk -F'\t' '{printf "%-22s %6s %5s %5s %5s %6s %5s %9s %9s\n", $1,$2,$3,$4,$5,$6,$7,$8,$9}'
+done | awk -F'\t' '{printf "%-22s %6s %5s %5s %5s %6s %5s %9s %9s %8s %8s %8s\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12}'
 $K delete ns "$NS" --wait=false >/dev/null

@@ -412,8 +412,23 @@ pub struct Stats {
     /// it (src/doctor/identity_binding.rs).
     pub waves: u32,
     pub gather_ms: u64,
+    /// Where the time went (the last round's).
+    pub phases: Phases,
     /// Gathers run (more than one with `--wait`).
     pub rounds: u32,
+}
+
+/// Milliseconds: `wave1Ms` and `containerMs` are since gather began (the end of wave 1; the
+/// end of the container read and its token's checks); `wave2Ms` and `execMs` are the lengths
+/// of wave 2 and of the container read (its exec), which run at once when wave 1 already
+/// says which container is the app's.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Phases {
+    pub wave1_ms: u64,
+    pub wave2_ms: u64,
+    pub exec_ms: u64,
+    pub container_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]

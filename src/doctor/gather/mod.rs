@@ -22,7 +22,9 @@ use serde_json::Value;
 
 pub use container::{ContainerRead, READ_SCRIPT, parse_read};
 
-use super::model::{AzureFacts, Discovery, Fact, Facts, Gap, IdentityFacts, Stats, Workload};
+use super::model::{
+    AzureFacts, Discovery, Fact, Facts, Gap, IdentityFacts, Phases, Stats, Workload,
+};
 use crate::{
     Error,
     azure::{AzureError, entra},
@@ -245,11 +247,13 @@ fn not_found(t: &Target, ns: &str) -> Error {
 pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> Result<(Facts, Stats), Error> {
     let started = Instant::now();
     let n = Counters::default();
+    let mut phases = Phases::default();
     let mut f = Facts::empty(&ctx.kube.namespace, now());
     f.target = ask.target.cloned();
     let http = entra::http().ok();
 
     let (named, az) = wave1::gather(ctx, ask, &mut f, &n).await?;
+    phases.wave1_ms = ms(started);
     let az_ref = az.as_ref().map(|r| r.as_ref());
     // The app container: one exec (or, without a shell, its spec and a TokenRequest). It
     // needs only the pod, so when wave 1 brought the pod and it is clear which container is
@@ -263,35 +267,28 @@ pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> Result<(Facts, Stats), Error> {
     };
     let early_fetch = async {
         let (pod, container) = early.as_ref()?;
-        Some(container::fetch(ctx, pod, container, &n).await)
+        Some(timed(container::fetch(ctx, pod, container, &n)).await)
     };
-    let ((jwks, arm_calls), fetched) = tokio::join!(
-        wave2::gather(ctx, ask, &mut f, named, az_ref, http.as_ref(), &n),
+    let (((jwks, arm_calls), wave2_ms), fetched) = tokio::join!(
+        timed(wave2::gather(
+            ctx,
+            ask,
+            &mut f,
+            named,
+            az_ref,
+            http.as_ref(),
+            &n
+        )),
         early_fetch
     );
-
-    let mut exchange_input = None;
-    if let Ok(pod) = f.pod.clone() {
-        let (container, fetched) = match (early, fetched) {
-            (Some((_, container)), Some(fetched)) => (container, fetched),
-            _ => {
-                let container = mutation::pick_container(&pod, f.template.as_ref(), ask.container)?;
-                let fetched = container::fetch(ctx, &pod, &container, &n).await;
-                (container, fetched)
-            }
-        };
-        f.container = Some(container);
-        let keys = container::Keys {
-            cluster_issuer: f.cluster_issuer.as_ref().ok().map(String::as_str),
-            jwks: jwks.as_ref(),
-            http: http.as_ref(),
-        };
-        let read = container::finish(fetched, &keys, &n).await;
-        f.app = read.app;
-        f.refs = read.refs;
-        f.token = read.token;
-        exchange_input = read.exchange;
-    }
+    phases.wave2_ms = wave2_ms;
+    let early = early.zip(fetched).map(|((_, c), fetched)| (c, fetched));
+    let keys = Shared {
+        jwks: jwks.as_ref(),
+        http: http.as_ref(),
+    };
+    let exchange_input = read_container(ctx, ask, &mut f, early, &keys, &n, &mut phases).await?;
+    phases.container_ms = ms(started);
     // The exchange and, only on the identity-binding path, its reads (wave 3,
     // src/doctor/identity_binding.rs) need what was read so far, not each other: at once.
     let (exchange, ib) = tokio::join!(
@@ -314,8 +311,63 @@ pub async fn facts(ctx: &Ctx, ask: &Ask<'_>) -> Result<(Facts, Stats), Error> {
         http_calls: n.http.load(Ordering::Relaxed),
         execs: n.execs.load(Ordering::Relaxed),
         waves,
-        gather_ms: started.elapsed().as_millis() as u64,
+        gather_ms: ms(started),
+        phases,
         rounds: 1,
     };
     Ok((f, stats))
+}
+
+/// What the container's token is checked with: the cluster's keys from wave 2, and the client
+/// that fetches another issuer's.
+struct Shared<'a> {
+    jwks: Option<&'a Jwks>,
+    http: Option<&'a reqwest::Client>,
+}
+
+/// The app container read (already, beside wave 2, or now that wave 2 brought the template
+/// that tells which container it is) and its token checked. Returns what `--exchange` sends.
+async fn read_container(
+    ctx: &Ctx,
+    ask: &Ask<'_>,
+    f: &mut Facts,
+    early: Option<(String, (container::Fetched, u64))>,
+    shared: &Shared<'_>,
+    n: &Counters,
+    phases: &mut Phases,
+) -> Result<Option<container::ExchangeInput>, Error> {
+    let Ok(pod) = f.pod.clone() else {
+        return Ok(None);
+    };
+    let (container, (fetched, exec_ms)) = match early {
+        Some(early) => early,
+        None => {
+            let container = mutation::pick_container(&pod, f.template.as_ref(), ask.container)?;
+            let fetched = timed(container::fetch(ctx, &pod, &container, n)).await;
+            (container, fetched)
+        }
+    };
+    phases.exec_ms = exec_ms;
+    f.container = Some(container);
+    let keys = container::Keys {
+        cluster_issuer: f.cluster_issuer.as_ref().ok().map(String::as_str),
+        jwks: shared.jwks,
+        http: shared.http,
+    };
+    let read = container::finish(fetched, &keys, n).await;
+    f.app = read.app;
+    f.refs = read.refs;
+    f.token = read.token;
+    Ok(read.exchange)
+}
+
+fn ms(since: Instant) -> u64 {
+    since.elapsed().as_millis() as u64
+}
+
+/// A step and how long it took on its own, in milliseconds.
+async fn timed<F: std::future::Future>(step: F) -> (F::Output, u64) {
+    let start = Instant::now();
+    let out = step.await;
+    (out, ms(start))
 }
