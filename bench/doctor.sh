@@ -59,4 +59,22 @@ for args in "" "pod/app" "sa/wi" "pod/app --exchange"; do
         .phases.wave1Ms, .phases.wave2Ms, .phases.execMs] | @tsv' <<<"$out"
   done
 done | awk -F'\t' '{printf "%-22s %6s %5s %5s %5s %6s %5s %9s %9s %8s %8s %8s\n", $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12}'
+# What wave 2 waits for at the least, on this ground: the same three Azure requests one after
+# another (token, identity list, credential list), by curl on its own connections.
+chain() {
+  local t0 t1 tok
+  t0=$(date +%s%N)
+  tok=$("${CURL[@]}" "$EMU/$AZWI_GROUND_TENANT/oauth2/v2.0/token" -d grant_type=client_credentials \
+    -d client_id="$CID" --data-urlencode client_secret="$SEC" \
+    --data-urlencode scope=https://management.azure.com/.default | jq -r .access_token)
+  "${CURL[@]}" -o /dev/null -H "authorization: Bearer $tok" \
+    "$EMU/subscriptions/$S/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=2023-01-31"
+  "${CURL[@]}" -o /dev/null -H "authorization: Bearer $tok" "$ID/federatedIdentityCredentials?api-version=2023-01-31"
+  t1=$(date +%s%N)
+  echo $(( (t1 - t0) / 1000000 ))
+}
+ID=$EMU$ID
+printf 'azure chain by curl (token, identity list, credential list), ms:'
+for _ in $(seq "$N"); do printf ' %s' "$(chain)"; done
+echo
 $K delete ns "$NS" --wait=false >/dev/null
