@@ -34,6 +34,17 @@ fn private_ground() -> &'static Ground {
     Ground::get()
 }
 
+/// A green test removes its private ground (about 120 MB under ~/.cache); a failed one never
+/// gets here, so its logs stay for reading, and the reaper up.sh started stops its processes.
+fn purge(g: &Ground) {
+    let status = std::process::Command::new("bash")
+        .arg(support::repo().join("tests/ground/down.sh"))
+        .args([g.var("AZWI_GROUND_DIR"), "--purge"])
+        .status()
+        .expect("run tests/ground/down.sh");
+    assert!(status.success(), "down.sh --purge: {status}");
+}
+
 #[tokio::test]
 async fn doctor_names_a_jwks_that_lacks_the_signing_key() {
     let g = private_ground();
@@ -105,4 +116,5 @@ async fn doctor_names_a_jwks_that_lacks_the_signing_key() {
         "{check:#}"
     );
     assert_eq!(code, 3);
+    purge(g);
 }
